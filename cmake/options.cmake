@@ -1,0 +1,23 @@
+# One INTERFACE target carries every compile flag; each library links it PRIVATE.
+add_library(plumbline_options INTERFACE)
+target_compile_options(plumbline_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Woverloaded-virtual)
+if(PLUMBLINE_WARNINGS_AS_ERRORS)
+  target_compile_options(plumbline_options INTERFACE -Werror)
+endif()
+if(PLUMBLINE_SANITIZE)
+  set(_san -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    list(APPEND _san -fno-sanitize=function)  # coroutines (STYLE.md §2)
+  endif()
+  target_compile_options(plumbline_options INTERFACE ${_san})
+  target_link_options(plumbline_options INTERFACE ${_san})
+endif()
+if(PLUMBLINE_TSAN)
+  target_compile_options(plumbline_options INTERFACE -fsanitize=thread)
+  target_link_options(plumbline_options INTERFACE -fsanitize=thread)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(plumbline_options INTERFACE -Wno-tsan)
+  endif()
+endif()

@@ -76,6 +76,8 @@ Value FromElement(simdjson::dom::element e) {
 
 }  // namespace
 
+Value ValueFromElement(simdjson::dom::element e) { return FromElement(e); }
+
 Result<Value> ParseJson(std::string_view bytes) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(bytes);

@@ -294,9 +294,11 @@ bool NeedsQuotes(std::string_view s) {
   if (s.empty()) {
     return true;
   }
-  static constexpr std::string_view kSpecial = ":#{}[],&*!|>'\"%@`\n\t";
-  if (s.find_first_of(kSpecial) != std::string_view::npos || s.front() == ' ' ||
-      s.back() == ' ' || s.front() == '-' || s.front() == '?') {
+  // Characters that start a YAML structure, or sequences that break a plain scalar.
+  static constexpr std::string_view kSpecialFirst = "-?:,[]{}#&*!|>'\"%@` ";
+  if (kSpecialFirst.find(s.front()) != std::string_view::npos || s.back() == ' ' ||
+      s.back() == ':' || s.find(": ") != std::string_view::npos ||
+      s.find(" #") != std::string_view::npos || s.find_first_of("\n\t") != std::string_view::npos) {
     return true;
   }
   static constexpr std::string_view kReserved[] = {"true", "false", "yes", "no",  "on",

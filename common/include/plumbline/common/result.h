@@ -92,6 +92,14 @@ class [[nodiscard]] Status {
 
 }  // namespace plumbline
 
+// Returns the error of a Status-returning expression from the enclosing function.
+#define PLUMBLINE_RETURN_IF_ERROR(expr)       \
+  do {                                        \
+    if (::plumbline::Status _st = (expr); !_st) { \
+      return _st.error();                     \
+    }                                         \
+  } while (false)
+
 // Always-on invariant check: aborts with a message. Never used on external input.
 #define PLUMBLINE_CHECK(cond)                                                         \
   do {                                                                                \

@@ -2,6 +2,8 @@
 // functions; any thread.
 #pragma once
 
+#include <simdjson.h>
+
 #include <string_view>
 #include <vector>
 
@@ -12,6 +14,9 @@ namespace plumbline::hashing {
 
 // Parses one JSON document. Errors name the simdjson failure ("TAPE_ERROR: ...").
 Result<Value> ParseJson(std::string_view bytes);
+
+// Copies a simdjson element into a Value.
+Value ValueFromElement(simdjson::dom::element e);
 
 // Parses a stream of concatenated or newline-separated JSON documents (kubectl -o json of
 // several objects, JSON lines).

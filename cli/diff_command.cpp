@@ -1,0 +1,150 @@
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "commands.h"
+#include "options.h"
+#include "plumbline/hashing/evaluate.h"
+#include "plumbline/hashing/json.h"
+#include "plumbline/hashing/report.h"
+#include "plumbline/render/bundle.h"
+#include "plumbline/render/manifest.h"
+#include "plumbline/render/secret_key.h"
+#include "policy_file.h"
+
+namespace plumbline::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A bundle file, when `path` is one; nullopt when it is something else.
+Result<std::optional<hashing::Value>> ReadBundleDocument(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    return std::optional<hashing::Value>();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return MakeError(ErrorCode::kIo, path + ": cannot open for reading");
+  }
+  // A bundle starts with its apiVersion; look before reading the whole file.
+  char head[64] = {};
+  in.read(head, sizeof(head) - 1);
+  if (std::string_view(head).find("\"apiVersion\":\"plumbline.dev/") == std::string_view::npos) {
+    return std::optional<hashing::Value>();
+  }
+  in.seekg(0);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto doc = hashing::ParseJson(text);
+  if (!doc) {
+    return MakeError(ErrorCode::kInvalidArgument, path + ": " + doc.error().message);
+  }
+  if (!render::IsBundleDocument(*doc)) {
+    return std::optional<hashing::Value>();
+  }
+  return std::optional<hashing::Value>(std::move(*doc));
+}
+
+}  // namespace
+
+int DiffCommand(const std::vector<std::string>& argv) {
+  auto args = ParseArgs(argv, {"--target", "--live", "--policy", "-o", "--output", "-n",
+                               "--namespace", "--hmac-key-file"});
+  if (!args) {
+    return Fail("diff: " + args.error().message);
+  }
+  if (!args->positional.empty()) {
+    return Fail("diff: unexpected argument '" + args->positional[0] + "'");
+  }
+  if (!args->Has("--target") || !args->Has("--live")) {
+    return Fail("diff: --target PATH and --live PATH are required");
+  }
+  const std::string format = args->Get("-o", args->Get("--output", "text"));
+  if (format != "text" && format != "json") {
+    return Fail("diff: -o must be text or json");
+  }
+  auto policy = LoadPolicyFile(args->Get("--policy"));
+  if (!policy) {
+    return Fail(policy.error().message);
+  }
+  const std::string target_path = args->Get("--target");
+  const std::string ns = args->Get("-n", args->Get("--namespace"));
+
+  auto bundle_doc = ReadBundleDocument(target_path);
+  if (!bundle_doc) {
+    return Fail(bundle_doc.error().message);
+  }
+  // Secret values are masked with the installation key when a bundle was rendered with it;
+  // otherwise masks never leave this process and a fresh random key serves.
+  std::string key;
+  if (bundle_doc->has_value() || args->Has("--hmac-key-file")) {
+    const std::string key_path = args->Get("--hmac-key-file", render::DefaultKeyPath());
+    auto loaded = render::LoadOrCreateKey(key_path, /*create=*/false);
+    if (!loaded) {
+      return Fail(loaded.error().message +
+                  " (a bundle needs the HMAC key it was rendered with: --hmac-key-file)");
+    }
+    key = std::move(*loaded);
+  } else {
+    auto fresh = render::RandomKey();
+    if (!fresh) {
+      return Fail(fresh.error().message);
+    }
+    key = std::move(*fresh);
+  }
+  render::HmacSecretHasher hasher(key);
+
+  std::vector<hashing::Target> targets;
+  if (bundle_doc->has_value()) {
+    auto bundle = render::ParseBundle(**bundle_doc, *policy);
+    if (!bundle) {
+      return Fail(target_path + ": " + bundle.error().message);
+    }
+    if (!bundle->mask_key_id.empty() && bundle->mask_key_id != render::KeyId(key)) {
+      return Fail(target_path + ": the bundle's secrets were masked with HMAC key " +
+                  bundle->mask_key_id + ", not with this key (" + render::KeyId(key) +
+                  "); pass the right --hmac-key-file");
+    }
+    for (auto& e : bundle->entries) {
+      targets.push_back(std::move(e.target));
+    }
+  } else {
+    auto manifests = render::ReadManifestPath(target_path);
+    if (!manifests) {
+      return Fail(manifests.error().message);
+    }
+    for (auto& m : *manifests) {
+      auto t = hashing::PrepareTarget(std::move(m.object), *policy, hasher, ns);
+      if (!t) {
+        return Fail(m.file + (m.line > 0 ? ":" + std::to_string(m.line) : "") + ": " +
+                    t.error().message);
+      }
+      targets.push_back(std::move(*t));
+    }
+  }
+
+  auto live_manifests = render::ReadManifestPath(args->Get("--live"));
+  if (!live_manifests) {
+    return Fail(live_manifests.error().message);
+  }
+  std::vector<hashing::Value> live;
+  live.reserve(live_manifests->size());
+  for (auto& m : *live_manifests) {
+    live.push_back(std::move(m.object));
+  }
+  auto evaluation = hashing::EvaluateSet(targets, live, *policy, hasher);
+  if (!evaluation) {
+    return Fail(evaluation.error().message);
+  }
+  std::string out = format == "json" ? hashing::ToJson(hashing::EvaluationToValue(*evaluation)) +
+                                           "\n"
+                                     : hashing::EvaluationToText(*evaluation);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  if (std::fflush(stdout) != 0) {
+    return Fail("diff: cannot write to stdout");
+  }
+  return evaluation->summary.in_sync == evaluation->summary.resources ? 0 : 1;
+}
+
+}  // namespace plumbline::cli

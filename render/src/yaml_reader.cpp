@@ -174,6 +174,13 @@ std::string_view SkipGoSpace(std::string_view s) {
 Result<std::vector<Part>> SplitParts(std::string_view text) {
   constexpr std::string_view kSeparator = "---";
   std::vector<Part> parts;
+  if (text.substr(0, 2) == "\xFF\xFE" || text.substr(0, 2) == "\xFE\xFF") {
+    // UTF-16 (libyaml and go-yaml follow the byte order mark): no line can start with the bytes
+    // "---", so kubectl sees a single part. Keep it byte-exact; an added "\n" would be half a
+    // UTF-16 unit.
+    parts.push_back(Part{std::string(text), 1});
+    return parts;
+  }
   Part current;
   int line_number = 0;
   std::size_t pos = 0;

@@ -3,14 +3,15 @@
 #include <fstream>
 #include <iterator>
 
-#include "commands.h"
-#include "options.h"
 #include "plumbline/hashing/evaluate.h"
 #include "plumbline/hashing/json.h"
 #include "plumbline/hashing/report.h"
 #include "plumbline/render/bundle.h"
 #include "plumbline/render/manifest.h"
 #include "plumbline/render/secret_key.h"
+
+#include "commands.h"
+#include "options.h"
 #include "policy_file.h"
 
 namespace plumbline::cli {
@@ -137,9 +138,9 @@ int DiffCommand(const std::vector<std::string>& argv) {
   if (!evaluation) {
     return Fail(evaluation.error().message);
   }
-  std::string out = format == "json" ? hashing::ToJson(hashing::EvaluationToValue(*evaluation)) +
-                                           "\n"
-                                     : hashing::EvaluationToText(*evaluation);
+  std::string out = format == "json"
+                        ? hashing::ToJson(hashing::EvaluationToValue(*evaluation)) + "\n"
+                        : hashing::EvaluationToText(*evaluation);
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (std::fflush(stdout) != 0) {
     return Fail("diff: cannot write to stdout");

@@ -1,13 +1,14 @@
 #include <cstdio>
 #include <fstream>
 
-#include "commands.h"
-#include "options.h"
 #include "plumbline/hashing/policy.h"
 #include "plumbline/render/bundle.h"
 #include "plumbline/render/manifest.h"
 #include "plumbline/render/secret_key.h"
 #include "plumbline/render/source.h"
+
+#include "commands.h"
+#include "options.h"
 #include "policy_file.h"
 
 namespace plumbline::cli {
@@ -18,14 +19,15 @@ int Fail(const std::string& message) {
 }
 
 int RenderCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"-n", "--namespace", "--revision", "-o", "--output", "--policy",
-                               "--hmac-key-file"});
+  auto args = ParseArgs(
+      argv, {"-n", "--namespace", "--revision", "-o", "--output", "--policy", "--hmac-key-file"});
   if (!args) {
     return Fail("render: " + args.error().message);
   }
   if (args->positional.empty()) {
-    return Fail("render: no SOURCE given (a manifest file or folder, a Kustomize folder, a Helm "
-                "chart or a Git checkout)");
+    return Fail(
+        "render: no SOURCE given (a manifest file or folder, a Kustomize folder, a Helm "
+        "chart or a Git checkout)");
   }
   auto policy = LoadPolicyFile(args->Get("--policy"));
   if (!policy) {

@@ -1,12 +1,12 @@
 #include "canonical.h"
 
 #define XXH_STATIC_LINKING_ONLY
-#include <xxhash.h>
-
 #include <algorithm>
 #include <charconv>
 #include <utility>
 #include <vector>
+
+#include <xxhash.h>
 
 #include "plumbline/hashing/json.h"
 #include "plumbline/hashing/quantity.h"
@@ -257,8 +257,9 @@ Digest128 CanonicalDigest(const Value& object, const ResourceId& id, const Polic
   Target shell;
   shell.id = id;
   std::string schema;
-  EncodeNode(object, schema, false, shell, policy,
-             [&](std::string_view b) { XXH3_128bits_update(&state, b.data(), b.size()); }, true);
+  EncodeNode(
+      object, schema, false, shell, policy,
+      [&](std::string_view b) { XXH3_128bits_update(&state, b.data(), b.size()); }, true);
   const XXH128_hash_t h = XXH3_128bits_digest(&state);
   return Digest128{h.high64, h.low64};
 }
@@ -281,7 +282,8 @@ bool ElementIsEmpty(element e) {
 namespace {
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // The schema path of the map holding the field: "a.b.c" -> "a.b".
@@ -299,11 +301,20 @@ bool IsQuantityPath(std::string_view schema_path, const Policy& policy) {
     }
   }
   const std::string_view parent = ParentPath(schema_path);
-  static constexpr std::string_view kQuantityMaps[] = {
-      "resources.requests", "resources.limits", "spec.overhead", "spec.capacity",
-      "status.capacity",    "status.allocatable", "spec.hard",   "status.hard",
-      "status.used",        ".default",          ".defaultRequest", ".max",
-      ".min",               ".maxLimitRequestRatio"};
+  static constexpr std::string_view kQuantityMaps[] = {"resources.requests",
+                                                       "resources.limits",
+                                                       "spec.overhead",
+                                                       "spec.capacity",
+                                                       "status.capacity",
+                                                       "status.allocatable",
+                                                       "spec.hard",
+                                                       "status.hard",
+                                                       "status.used",
+                                                       ".default",
+                                                       ".defaultRequest",
+                                                       ".max",
+                                                       ".min",
+                                                       ".maxLimitRequestRatio"};
   for (auto suffix : kQuantityMaps) {
     if (EndsWith(parent, suffix) || parent == suffix) {
       // LimitRange maps live under spec.limits[]; elsewhere ".default" is not a quantity map.
@@ -341,11 +352,16 @@ bool IsTemplateAnnotations(std::string_view schema_path) {
 bool IsReplicasPath(std::string_view schema_path) { return schema_path == "spec.replicas"; }
 
 bool IsDroppedMetadataField(std::string_view key) {
-  static constexpr std::string_view kDropped[] = {
-      "uid",           "resourceVersion",   "generation",
-      "creationTimestamp", "managedFields", "selfLink",
-      "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences",
-      "finalizers"};
+  static constexpr std::string_view kDropped[] = {"uid",
+                                                  "resourceVersion",
+                                                  "generation",
+                                                  "creationTimestamp",
+                                                  "managedFields",
+                                                  "selfLink",
+                                                  "deletionTimestamp",
+                                                  "deletionGracePeriodSeconds",
+                                                  "ownerReferences",
+                                                  "finalizers"};
   return std::find(std::begin(kDropped), std::end(kDropped), key) != std::end(kDropped);
 }
 

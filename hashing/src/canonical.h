@@ -2,11 +2,11 @@
 // normalizer and the walker. Private to hashing/.
 #pragma once
 
-#include <simdjson.h>
-
 #include <functional>
 #include <string>
 #include <string_view>
+
+#include <simdjson.h>
 
 #include "plumbline/hashing/engine.h"
 #include "plumbline/hashing/policy.h"
@@ -81,7 +81,7 @@ Value ElementToValue(simdjson::dom::element e);
 // Converts a live subtree found at `pointer` into a Value for reports: empty members dropped,
 // sensitive leaves replaced by their masks.
 Value ElementToNormalizedValue(simdjson::dom::element e, const std::string& pointer,
-                               std::string_view group, std::string_view kind,
-                               const Policy& policy, const SecretHasher& hasher);
+                               std::string_view group, std::string_view kind, const Policy& policy,
+                               const SecretHasher& hasher);
 
 }  // namespace plumbline::hashing

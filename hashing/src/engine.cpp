@@ -1,17 +1,18 @@
 #include "plumbline/hashing/engine.h"
 
 #define XXH_STATIC_LINKING_ONLY
-#include <xxhash.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include <xxhash.h>
+
+#include "plumbline/hashing/json.h"
+#include "plumbline/hashing/schema_tables.h"
 
 #include "canonical.h"
 #include "managed_fields.h"
 #include "normalize.h"
 #include "patch.h"
-#include "plumbline/hashing/json.h"
-#include "plumbline/hashing/schema_tables.h"
 
 namespace plumbline::hashing {
 
@@ -55,8 +56,13 @@ Result<Digest128> Digest128::FromHex(std::string_view hex) {
 std::string ResourceId::Key() const {
   std::string out;
   out.reserve(group.size() + kind.size() + namespace_.size() + name.size() + 3);
-  out.append(group).append("/").append(kind).append("/").append(namespace_).append("/").append(
-      name);
+  out.append(group)
+      .append("/")
+      .append(kind)
+      .append("/")
+      .append(namespace_)
+      .append("/")
+      .append(name);
   return out;
 }
 
@@ -136,8 +142,7 @@ Result<ResourceId> IdentityOf(element object) {
     ns = ElementString(meta, "namespace");
     name = ElementString(meta, "name");
   }
-  return MakeIdentity(ElementString(object, "apiVersion"), ElementString(object, "kind"), ns,
-                      name);
+  return MakeIdentity(ElementString(object, "apiVersion"), ElementString(object, "kind"), ns, name);
 }
 
 bool IsClusterScopedKind(std::string_view group, std::string_view kind) {
@@ -309,9 +314,8 @@ std::vector<JqStep> ParseJq(std::string_view expr) {
   std::size_t start = 0;
   while (start <= expr.size()) {
     std::size_t bar = expr.find('|', start);
-    std::string_view part =
-        trim(expr.substr(start, bar == std::string_view::npos ? std::string_view::npos
-                                                              : bar - start));
+    std::string_view part = trim(
+        expr.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start));
     start = bar == std::string_view::npos ? expr.size() + 1 : bar + 1;
     if (part.rfind("select(", 0) == 0 && part.back() == ')') {
       std::string_view inner = trim(part.substr(7, part.size() - 8));
@@ -340,8 +344,8 @@ std::vector<JqStep> ParseJq(std::string_view expr) {
           if (close == std::string_view::npos) {
             return {};
           }
-          steps.push_back({JqStep::Kind::kField, std::string(part.substr(i + 1, close - i - 1)),
-                           {}});
+          steps.push_back(
+              {JqStep::Kind::kField, std::string(part.substr(i + 1, close - i - 1)), {}});
           i = close + 1;
         } else {
           std::size_t j = i;
@@ -427,7 +431,8 @@ class Engine::Walker {
     PrepareRules(target.id);
     for (const char* path :
          {"/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt",
-          "/spec/jobTemplate/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt"}) {
+          "/spec/jobTemplate/spec/template/metadata/annotations/"
+          "kubectl.kubernetes.io~1restartedAt"}) {
       std::string_view at;
       if (live.at_pointer(path).get(at) == simdjson::SUCCESS) {
         restarted_at_ = std::string(at);
@@ -631,8 +636,9 @@ class Engine::Walker {
   bool SuppressedByRule(std::string_view pointer, const ManagedEntry* owner) const {
     for (const auto& prepared : rules_) {
       for (const auto& jp : prepared.rule->json_pointers) {
-        if (pointer == jp || (pointer.size() > jp.size() && pointer.compare(0, jp.size(), jp) == 0 &&
-                              pointer[jp.size()] == '/')) {
+        if (pointer == jp ||
+            (pointer.size() > jp.size() && pointer.compare(0, jp.size(), jp) == 0 &&
+             pointer[jp.size()] == '/')) {
           return true;
         }
       }
@@ -851,16 +857,16 @@ class Engine::Walker {
     const std::size_t slot_base = slots_.size();
     slots_.resize(slot_base + members.size());
     for (auto field : AsObject(live)) {
-      auto it = std::lower_bound(
-          members.begin(), members.end(), field.key,
-          [](const Value::Member& m, std::string_view k) { return m.first < k; });
+      auto it =
+          std::lower_bound(members.begin(), members.end(), field.key,
+                           [](const Value::Member& m, std::string_view k) { return m.first < k; });
       if (it != members.end() && it->first == field.key) {
         auto& slot = slots_[slot_base + static_cast<std::size_t>(it - members.begin())];
         slot.live = field.value;
         slot.present = true;
       } else if (!atomic && !IsDroppedLiveField(field.key)) {
-        Push(SegmentKind::kField, field.key, nullptr, &field.value, field.key, field.key, "f:",
-             field.key);
+        Push(SegmentKind::kField, field.key, nullptr, &field.value, field.key, field.key,
+             "f:", field.key);
         JudgeLiveOnly(field.value);
         Pop();
       }
@@ -875,8 +881,8 @@ class Engine::Walker {
       Feed('K');
       FeedLength(key.size());
       Feed(key);
-      Push(SegmentKind::kField, key, &child, slot.present ? &slot.live : nullptr, key, key, "f:",
-           key);
+      Push(SegmentKind::kField, key, &child, slot.present ? &slot.live : nullptr, key, key,
+           "f:", key);
       WalkNode(child, slot.present ? &slot.live : nullptr, atomic);
       Pop();
     }
@@ -960,8 +966,7 @@ class Engine::Walker {
         continue;
       }
       const std::string key = live_keys_[key_base + i];
-      Push(SegmentKind::kKeyedItem, {}, nullptr, &live_item, std::to_string(i), "-", "", key,
-           &sem);
+      Push(SegmentKind::kKeyedItem, {}, nullptr, &live_item, std::to_string(i), "-", "", key, &sem);
       JudgeLiveOnlyItem(live_item);
       Pop();
     }
@@ -1065,8 +1070,8 @@ class Engine::Walker {
     for (std::size_t g = 0; g < t.items().size(); ++g) {
       const std::string token = std::to_string(pairing[g]);
       const std::string git_token = std::to_string(g);
-      Push(SegmentKind::kIndex, {}, &t.items()[g], &items[pairing[g]], token, git_token, "i:",
-           token);
+      Push(SegmentKind::kIndex, {}, &t.items()[g], &items[pairing[g]], token, git_token,
+           "i:", token);
       WalkNode(t.items()[g], &items[pairing[g]], /*atomic=*/true);
       Pop();
     }
@@ -1100,8 +1105,8 @@ class Engine::Walker {
           if (IsDroppedLiveField(field.key)) {
             continue;
           }
-          Push(SegmentKind::kField, field.key, nullptr, &field.value, field.key, field.key, "f:",
-               field.key);
+          Push(SegmentKind::kField, field.key, nullptr, &field.value, field.key, field.key,
+               "f:", field.key);
           JudgeLiveOnly(field.value);
           Pop();
         }
@@ -1215,10 +1220,10 @@ class Engine::Walker {
           if (!node->is_array() || f.list == nullptr) {
             return false;
           }
-          const std::string want(managed_.data() + f.managed_len + 1,
-                                 (i + 1 < frames_.size() ? frames_[i + 1].managed_len
-                                                         : managed_.size()) -
-                                     f.managed_len - 1);
+          const std::string want(
+              managed_.data() + f.managed_len + 1,
+              (i + 1 < frames_.size() ? frames_[i + 1].managed_len : managed_.size()) -
+                  f.managed_len - 1);
           const Value* hit = nullptr;
           for (const Value& item : node->items()) {
             std::string seg = f.kind == SegmentKind::kKeyedItem ? std::string() : SetSegment(item);
@@ -1255,8 +1260,7 @@ class Engine::Walker {
       v.paths.push_back(DriftPath{d.pointer, d.actor});
     }
     std::sort(v.suppressed.begin(), v.suppressed.end());
-    v.suppressed.erase(std::unique(v.suppressed.begin(), v.suppressed.end()),
-                       v.suppressed.end());
+    v.suppressed.erase(std::unique(v.suppressed.begin(), v.suppressed.end()), v.suppressed.end());
     if (!drifts_.empty()) {
       BuildPatchAndDiff(target.object, drifts_, v.patch, v.diff);
     }
@@ -1360,8 +1364,8 @@ Verdict Engine::JudgeUntracked(element live) const {
   element labels;
   const bool has_annotations = meta.at_key("annotations").get(annotations) == simdjson::SUCCESS &&
                                annotations.type() == element_type::OBJECT;
-  const bool has_labels =
-      meta.at_key("labels").get(labels) == simdjson::SUCCESS && labels.type() == element_type::OBJECT;
+  const bool has_labels = meta.at_key("labels").get(labels) == simdjson::SUCCESS &&
+                          labels.type() == element_type::OBJECT;
   auto marker = [&](element map, const std::string& key) -> bool {
     std::string_view value;
     if (key.empty() || map.at_key(key).get(value) != simdjson::SUCCESS) {

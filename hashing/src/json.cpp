@@ -1,8 +1,8 @@
 #include "plumbline/hashing/json.h"
 
-#include <simdjson.h>
-
 #include <string>
+
+#include <simdjson.h>
 
 namespace plumbline::hashing {
 namespace {
@@ -103,9 +103,9 @@ Result<std::vector<Value>> ParseJsonStream(std::string_view bytes) {
   for (auto it = stream.begin(); it != stream.end(); ++it) {
     simdjson::dom::element e;
     if (auto err = (*it).get(e); err) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       std::string("invalid JSON at byte ") + std::to_string(it.current_index()) +
-                           ": " + simdjson::error_message(err));
+      return MakeError(ErrorCode::kInvalidArgument, std::string("invalid JSON at byte ") +
+                                                        std::to_string(it.current_index()) + ": " +
+                                                        simdjson::error_message(err));
     }
     out.push_back(FromElement(e));
   }

@@ -7,11 +7,11 @@
 // the latest time. Cursors walk the simdjson DOM of the live object in place: no copy is made.
 #pragma once
 
-#include <simdjson.h>
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <simdjson.h>
 
 #include "plumbline/hashing/engine.h"
 #include "plumbline/hashing/policy.h"

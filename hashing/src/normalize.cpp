@@ -2,8 +2,9 @@
 
 #include <algorithm>
 
-#include "canonical.h"
 #include "plumbline/hashing/json.h"
+
+#include "canonical.h"
 
 namespace plumbline::hashing {
 namespace {
@@ -143,11 +144,10 @@ void NormalizeObject(Value& object, const ResourceId& id, const Policy& policy,
   object.Erase("status");
   if (Value* meta = object.Find("metadata"); meta != nullptr && meta->is_object()) {
     auto& members = meta->members();
-    members.erase(std::remove_if(members.begin(), members.end(),
-                                 [](const Value::Member& m) {
-                                   return IsDroppedMetadataField(m.first);
-                                 }),
-                  members.end());
+    members.erase(
+        std::remove_if(members.begin(), members.end(),
+                       [](const Value::Member& m) { return IsDroppedMetadataField(m.first); }),
+        members.end());
     EraseMatching(meta->Find("annotations"), policy.dropped_annotations);
     EraseMatching(meta->Find("labels"), policy.dropped_labels);
   }
@@ -184,8 +184,8 @@ Status NormalizeGitObject(Value& object, const ResourceId& id, const Policy& pol
   return Status::Ok();
 }
 
-Value NormalizeLiveForView(simdjson::dom::element live, const ResourceId& id,
-                           const Policy& policy, const SecretHasher& hasher) {
+Value NormalizeLiveForView(simdjson::dom::element live, const ResourceId& id, const Policy& policy,
+                           const SecretHasher& hasher) {
   Value v = ValueFromElement(live);
   if (v.is_object()) {
     NormalizeObject(v, id, policy, hasher);

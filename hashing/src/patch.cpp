@@ -164,9 +164,8 @@ void BuildPatchAndDiff(const Value& target, const std::vector<DriftRecord>& drif
       removals.push_back(&d);
     }
   }
-  std::sort(removals.begin(), removals.end(), [](const auto* a, const auto* b) {
-    return a->git_pointer > b->git_pointer;
-  });
+  std::sort(removals.begin(), removals.end(),
+            [](const auto* a, const auto* b) { return a->git_pointer > b->git_pointer; });
   for (const auto* d : removals) {
     Apply(live_view, *d, patch);
   }

@@ -57,7 +57,6 @@ Status CheckKeys(const Value& v, std::string_view where,
   return Status::Ok();
 }
 
-
 Result<IgnoreRule> ReadIgnoreRule(const Value& v, const std::string& where) {
   PLUMBLINE_RETURN_IF_ERROR(CheckKeys(v, where,
                                       {"group", "kind", "name", "namespace", "jsonPointers",
@@ -164,9 +163,8 @@ Result<Policy> MergePolicy(Policy policy, const Value& doc) {
     return policy;
   }
   PLUMBLINE_RETURN_IF_ERROR(CheckKeys(doc, "",
-                                      {"managers", "tracking", "orphans", "ignore",
-                                       "quantityPaths", "sensitivePaths", "normalization",
-                                       "lists"}));
+                                      {"managers", "tracking", "orphans", "ignore", "quantityPaths",
+                                       "sensitivePaths", "normalization", "lists"}));
   for (const auto& [k, v] : doc.members()) {
     if (k == "managers") {
       PLUMBLINE_RETURN_IF_ERROR(CheckKeys(v, "managers", {"appliers", "system"}));
@@ -188,18 +186,15 @@ Result<Policy> MergePolicy(Policy policy, const Value& doc) {
         PLUMBLINE_RETURN_IF_ERROR(ReadString(tv, "tracking." + tk, *dst));
       }
     } else if (k == "orphans") {
-      PLUMBLINE_RETURN_IF_ERROR(
-          CheckKeys(v, "orphans", {"enabled", "namespaces", "exceptions"}));
+      PLUMBLINE_RETURN_IF_ERROR(CheckKeys(v, "orphans", {"enabled", "namespaces", "exceptions"}));
       if (const Value* e = v.Find("enabled")) {
         PLUMBLINE_RETURN_IF_ERROR(ReadBool(*e, "orphans.enabled", policy.orphans_enabled));
       }
       if (const Value* n = v.Find("namespaces")) {
-        PLUMBLINE_RETURN_IF_ERROR(
-            ReadStrings(*n, "orphans.namespaces", policy.orphan_namespaces));
+        PLUMBLINE_RETURN_IF_ERROR(ReadStrings(*n, "orphans.namespaces", policy.orphan_namespaces));
       }
       if (const Value* x = v.Find("exceptions")) {
-        PLUMBLINE_RETURN_IF_ERROR(
-            ReadStrings(*x, "orphans.exceptions", policy.orphan_exceptions));
+        PLUMBLINE_RETURN_IF_ERROR(ReadStrings(*x, "orphans.exceptions", policy.orphan_exceptions));
       }
     } else if (k == "ignore") {
       if (!v.is_array() && !v.is_null()) {
@@ -221,8 +216,8 @@ Result<Policy> MergePolicy(Policy policy, const Value& doc) {
       PLUMBLINE_RETURN_IF_ERROR(
           CheckKeys(v, "normalization", {"droppedAnnotations", "droppedLabels"}));
       if (const Value* a = v.Find("droppedAnnotations")) {
-        PLUMBLINE_RETURN_IF_ERROR(ReadStrings(*a, "normalization.droppedAnnotations",
-                                              policy.dropped_annotations));
+        PLUMBLINE_RETURN_IF_ERROR(
+            ReadStrings(*a, "normalization.droppedAnnotations", policy.dropped_annotations));
       }
       if (const Value* l = v.Find("droppedLabels")) {
         PLUMBLINE_RETURN_IF_ERROR(
@@ -245,7 +240,7 @@ Result<Policy> MergePolicy(Policy policy, const Value& doc) {
   policy.list_semantics.clear();
   for (const auto& list : policy.lists) {
     ListSemantics sem;
-    sem.type = list.type == "map" ? ListType::kMap
+    sem.type = list.type == "map"   ? ListType::kMap
                : list.type == "set" ? ListType::kSet
                                     : ListType::kAtomic;
     sem.keys = list.keys;

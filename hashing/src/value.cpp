@@ -112,8 +112,8 @@ Value& Value::Set(std::string_view key, Value value) {
 }
 
 bool Value::Erase(std::string_view key) {
-  auto it = std::find_if(object_.begin(), object_.end(),
-                         [&](const Member& m) { return m.first == key; });
+  auto it =
+      std::find_if(object_.begin(), object_.end(), [&](const Member& m) { return m.first == key; });
   if (it == object_.end()) {
     return false;
   }
@@ -301,9 +301,9 @@ bool NeedsQuotes(std::string_view s) {
       s.find(" #") != std::string_view::npos || s.find_first_of("\n\t") != std::string_view::npos) {
     return true;
   }
-  static constexpr std::string_view kReserved[] = {"true", "false", "yes", "no",  "on",
-                                                   "off",  "null", "~",   "True", "False",
-                                                   "Yes",  "No",   "On",  "Off",  "Null"};
+  static constexpr std::string_view kReserved[] = {"true", "false", "yes", "no",   "on",
+                                                   "off",  "null",  "~",   "True", "False",
+                                                   "Yes",  "No",    "On",  "Off",  "Null"};
   for (auto r : kReserved) {
     if (s == r) {
       return true;

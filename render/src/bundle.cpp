@@ -1,9 +1,9 @@
 #include "plumbline/render/bundle.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <map>
+
+#include <openssl/sha.h>
 
 #include "plumbline/hashing/schema_tables.h"
 
@@ -94,9 +94,9 @@ Result<Bundle> BuildBundle(const std::vector<RenderedSource>& sources,
     for (const auto& m : source.manifests) {
       auto target = hashing::PrepareTarget(m.object, policy, hasher, default_namespace);
       if (!target) {
-        return MakeError(target.error().code,
-                         m.file + (m.line > 0 ? ":" + std::to_string(m.line) : "") + ": " +
-                             target.error().message);
+        return MakeError(target.error().code, m.file +
+                                                  (m.line > 0 ? ":" + std::to_string(m.line) : "") +
+                                                  ": " + target.error().message);
       }
       const std::string key = target->id.Key();
       auto [it, inserted] = by_key.emplace(key, BundleEntry{std::move(*target), m.file});
@@ -182,10 +182,9 @@ Result<Bundle> ParseBundle(const Value& doc, const hashing::Policy& policy) {
   bundle.mask_key_id = std::string(doc.GetString("maskKeyId"));
   if (const Value* sources = doc.Find("sources"); sources != nullptr && sources->is_array()) {
     for (const Value& s : sources->items()) {
-      bundle.sources.push_back(SourceInfo{std::string(s.GetString("repository")),
-                                          std::string(s.GetString("revision")),
-                                          std::string(s.GetString("path")),
-                                          std::string(s.GetString("renderer"))});
+      bundle.sources.push_back(
+          SourceInfo{std::string(s.GetString("repository")), std::string(s.GetString("revision")),
+                     std::string(s.GetString("path")), std::string(s.GetString("renderer"))});
     }
   }
   const Value* resources = doc.Find("resources");

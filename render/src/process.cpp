@@ -1,15 +1,15 @@
 #include "plumbline/render/process.h"
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -141,8 +141,8 @@ Result<ProcessOutput> RunProcess(const std::vector<std::string>& argv, const std
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (too_big) {
-    return MakeError(ErrorCode::kLimitExceeded, argv[0] + ": output larger than " +
-                                                    std::to_string(max_output) + " bytes");
+    return MakeError(ErrorCode::kLimitExceeded,
+                     argv[0] + ": output larger than " + std::to_string(max_output) + " bytes");
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
@@ -164,8 +164,8 @@ Result<std::string> RunChecked(const std::vector<std::string>& argv, const std::
     for (std::size_t i = 0; i < argv.size() && i < 3; ++i) {
       cmd += (i ? " " : "") + argv[i];
     }
-    return MakeError(ErrorCode::kIo, "`" + cmd + "` failed (exit " +
-                                         std::to_string(r->exit_code) + "): " + last);
+    return MakeError(ErrorCode::kIo,
+                     "`" + cmd + "` failed (exit " + std::to_string(r->exit_code) + "): " + last);
   }
   return std::move(r->out);
 }

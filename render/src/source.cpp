@@ -1,9 +1,9 @@
 #include "plumbline/render/source.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
+
+#include <unistd.h>
 
 #include "plumbline/render/process.h"
 
@@ -138,8 +138,8 @@ Result<RenderedSource> RenderFromGit(const std::string& source, const RenderOpti
   if (tmp.path().empty()) {
     return MakeError(ErrorCode::kIo, "cannot create a temporary folder");
   }
-  std::vector<std::string> archive = {"git", "-C", root.string(), "archive", "--format=tar",
-                                      rendered.info.revision};
+  std::vector<std::string> archive = {"git",     "-C",           root.string(),
+                                      "archive", "--format=tar", rendered.info.revision};
   if (rel != ".") {
     archive.insert(archive.end(), {"--", rel.string()});
   }
@@ -153,9 +153,8 @@ Result<RenderedSource> RenderFromGit(const std::string& source, const RenderOpti
   }
   const fs::path local = fs::path(tmp.path()) / rel;
   if (!fs::exists(local, ec)) {
-    return MakeError(ErrorCode::kNotFound,
-                     source + ": path '" + rel.string() + "' does not exist at revision " +
-                         options.revision);
+    return MakeError(ErrorCode::kNotFound, source + ": path '" + rel.string() +
+                                               "' does not exist at revision " + options.revision);
   }
   auto manifests = RenderLocal(local, rel.string(), options, rendered.info.renderer);
   if (!manifests) {

@@ -1,16 +1,17 @@
 // Runs every case of ../shared/corpus/cases.yaml through the code path of `plumbline diff`
 // (PrepareTarget + EvaluateSet + the JSON report) and checks verdict, drift kind, paths, actor,
 // suppressed paths and redaction.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <set>
+
+#include <catch2/catch.hpp>
 
 #include "plumbline/hashing/evaluate.h"
 #include "plumbline/hashing/report.h"
 #include "plumbline/render/manifest.h"
 #include "plumbline/render/secret_key.h"
 #include "plumbline/render/yaml_reader.h"
+
 #include "support/shared_dir.h"
 
 using plumbline::hashing::Value;

@@ -1,7 +1,8 @@
+#include "plumbline/hashing/value.h"
+
 #include <catch2/catch.hpp>
 
 #include "plumbline/hashing/json.h"
-#include "plumbline/hashing/value.h"
 
 using plumbline::hashing::ParseJson;
 using plumbline::hashing::Value;

@@ -29,10 +29,10 @@ inline std::string TestdataDir() { return PLUMBLINE_TESTDATA_DIR; }
 
 }  // namespace plumbline::testing
 
-#define PLUMBLINE_SKIP_WITHOUT_SHARED(dir_var)                                             \
-  auto dir_var##_opt = ::plumbline::testing::SharedDir();                                  \
-  if (!dir_var##_opt) {                                                                    \
+#define PLUMBLINE_SKIP_WITHOUT_SHARED(dir_var)                                              \
+  auto dir_var##_opt = ::plumbline::testing::SharedDir();                                   \
+  if (!dir_var##_opt) {                                                                     \
     WARN("skipped: ../shared is not present (it holds the team corpus; see tests/README)"); \
-    return;                                                                                \
-  }                                                                                        \
+    return;                                                                                 \
+  }                                                                                         \
   const std::string dir_var = *dir_var##_opt

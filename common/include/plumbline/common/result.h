@@ -2,8 +2,8 @@
 // become std::expected once every supported compiler has it. Plain value types; any thread.
 #pragma once
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <variant>
@@ -13,9 +13,9 @@ namespace plumbline {
 enum class ErrorCode {
   kInvalidArgument,  // bad input: malformed YAML/JSON, a document without kind, ...
   kNotFound,
-  kIo,               // a file or process could not be read or run
-  kLimitExceeded,    // input larger or deeper than the configured bounds
-  kUnavailable,      // a tool (helm, git) or peer is missing
+  kIo,             // a file or process could not be read or run
+  kLimitExceeded,  // input larger or deeper than the configured bounds
+  kUnavailable,    // a tool (helm, git) or peer is missing
   kInternal,
 };
 
@@ -31,7 +31,7 @@ inline Error MakeError(ErrorCode code, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : data_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool has_value() const { return data_.index() == 0; }
@@ -93,21 +93,20 @@ class [[nodiscard]] Status {
 }  // namespace plumbline
 
 // Returns the error of a Status-returning expression from the enclosing function.
-#define PLUMBLINE_RETURN_IF_ERROR(expr)       \
-  do {                                        \
+#define PLUMBLINE_RETURN_IF_ERROR(expr)           \
+  do {                                            \
     if (::plumbline::Status _st = (expr); !_st) { \
-      return _st.error();                     \
-    }                                         \
+      return _st.error();                         \
+    }                                             \
   } while (false)
 
 // Always-on invariant check: aborts with a message. Never used on external input.
-#define PLUMBLINE_CHECK(cond)                                                         \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      std::fprintf(stderr, "%s:%d: PLUMBLINE_CHECK failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                            \
-      std::abort();                                                                   \
-    }                                                                                 \
+#define PLUMBLINE_CHECK(cond)                                                                 \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
+      std::fprintf(stderr, "%s:%d: PLUMBLINE_CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (false)
 
 #ifdef NDEBUG

@@ -14,14 +14,14 @@
 // scratch buffers: use one Engine per thread.
 #pragma once
 
-#include <simdjson.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <simdjson.h>
 
 #include "plumbline/common/result.h"
 #include "plumbline/hashing/policy.h"

@@ -2,10 +2,10 @@
 // functions; any thread.
 #pragma once
 
-#include <simdjson.h>
-
 #include <string_view>
 #include <vector>
+
+#include <simdjson.h>
 
 #include "plumbline/common/result.h"
 #include "plumbline/hashing/value.h"

@@ -23,7 +23,7 @@ struct IgnoreRule {
   std::string kind;
   std::string name;
   std::string namespace_;
-  std::vector<std::string> json_pointers;       // RFC 6901, `~1` for `/`
+  std::vector<std::string> json_pointers;        // RFC 6901, `~1` for `/`
   std::vector<std::string> jq_path_expressions;  // `.a.b[] | select(.name == "x") | .c` subset
   std::vector<std::string> managed_fields_managers;
 };

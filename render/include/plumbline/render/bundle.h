@@ -28,7 +28,7 @@ struct BundleEntry {
 struct Bundle {
   std::vector<SourceInfo> sources;
   std::string default_namespace;
-  std::string mask_key_id;  // identifies the HMAC key that masked secret values
+  std::string mask_key_id;           // identifies the HMAC key that masked secret values
   std::vector<BundleEntry> entries;  // sorted by identity
 };
 

@@ -25,8 +25,7 @@ struct Manifest {
 
 // Parses manifest text. `label` names the input in errors.
 Result<std::vector<Manifest>> ReadManifestText(std::string_view text, const std::string& label);
-Result<std::vector<Manifest>> ReadManifestFile(const std::string& path,
-                                               const std::string& label);
+Result<std::vector<Manifest>> ReadManifestFile(const std::string& path, const std::string& label);
 // A file, or a folder's *.yaml, *.yml and *.json files in name order (not recursive, like
 // Argo CD's directory sources). `label_root` is stripped from file names in labels.
 Result<std::vector<Manifest>> ReadManifestPath(const std::string& path);

@@ -83,6 +83,7 @@ Fixture* BuildFixture() {
   std::size_t false_drift = 0;
   std::size_t missed_drift = 0;
   std::string first_false;
+  std::map<std::string, std::size_t> false_by_kind;
   f->targets.reserve(f->corpus.objects.size());
   for (std::size_t i = 0; i < f->corpus.objects.size(); ++i) {
     const auto& obj = f->corpus.objects[i];
@@ -103,12 +104,29 @@ Fixture* BuildFixture() {
     in_sync += d.in_sync ? 1 : 0;
     generated_drift += obj.drifted ? 1 : 0;
     if (!obj.drifted && !d.in_sync) {
+      ++false_by_kind[obj.kind];
       if (false_drift++ == 0) {
         const hashing::Verdict v = engine.Compare(f->targets.back(), root);
         first_false = v.id.DisplayName() + (v.paths.empty() ? "" : " at " + v.paths[0].pointer);
       }
     }
     missed_drift += obj.drifted && d.in_sync ? 1 : 0;
+  }
+  // Per kind: count, median and mean live size, false drift (generated in sync, digest says not).
+  for (const auto& [kind, indices] : f->by_kind) {
+    std::vector<std::size_t> sizes;
+    double sum = 0;
+    for (std::size_t i : indices) {
+      sizes.push_back(f->corpus.objects[i].live.size());
+      sum += static_cast<double>(sizes.back());
+    }
+    std::sort(sizes.begin(), sizes.end());
+    std::fprintf(stderr,
+                 "  %-15s %5zu objects  median %7zu B  p90 %7zu B  mean %7.0f B  %5.1f MB  "
+                 "false drift %zu\n",
+                 kind.c_str(), indices.size(), sizes[sizes.size() / 2],
+                 sizes[sizes.size() * 9 / 10], sum / static_cast<double>(sizes.size()), sum / 1e6,
+                 false_by_kind[kind]);
   }
   std::fprintf(stderr,
                "corpus: %zu objects, %.1f MB live JSON (mean %.0f B, max %zu B), %.1f MB Git JSON; "

@@ -280,9 +280,11 @@ void AppendFields(const Value& node, const std::string& path, const Gvk& gvk, bo
   }
 }
 
+// Keys sorted, as structured-merge-diff serializes them ("." first).
 Value FieldsOf(const Value& object, const Gvk& gvk) {
   Value out = Value::MakeObject();
   AppendFields(object, "", gvk, true, out);
+  out.SortKeysRecursive();
   return out;
 }
 
@@ -358,19 +360,18 @@ struct Ident {
   std::uint64_t live_seed = 0;  // uid, times, resourceVersion, cluster IP
 };
 
+// Labels and annotations as Git manifests carry them: the app name always, the rest sometimes.
 Value GitMetadata(const Ident& id, Rng& rng) {
-  Value labels = Obj({{"app.kubernetes.io/name", S(id.app)},
-                      {"app.kubernetes.io/part-of", S(id.ns)},
-                      {"app.kubernetes.io/managed-by", S("argocd")}});
-  if (rng.Chance(0.6)) {
-    Add(labels, "app.kubernetes.io/version", S("v1." + std::to_string(rng.Below(40)) + ".0"));
+  Value labels = Obj({{"app.kubernetes.io/name", S(id.app)}});
+  if (rng.Chance(0.5)) {
+    Add(labels, "app.kubernetes.io/part-of", S(id.ns.substr(5)));
   }
-  if (rng.Chance(0.4)) {
-    Add(labels, "team", S(id.ns.substr(5)));
+  if (rng.Chance(0.3)) {
+    Add(labels, "app.kubernetes.io/version", S("v1." + std::to_string(rng.Below(40)) + ".0"));
   }
   SortMembers(labels);
   Value meta = Obj({{"name", S(id.name)}, {"namespace", S(id.ns)}, {"labels", std::move(labels)}});
-  if (rng.Chance(0.3)) {
+  if (rng.Chance(0.15)) {
     Add(meta, "annotations",
         Obj({{"example.com/owner", S(id.ns.substr(5) + "@example.com")},
              {"example.com/runbook", S("https://runbooks.example.com/" + id.app)}}));
@@ -462,7 +463,8 @@ Value Probe(std::string_view path, std::int64_t delay) {
               {"initialDelaySeconds", I(delay)}});
 }
 
-Value Container(Rng& rng, std::string name, bool main, std::size_t& env_counter) {
+Value Container(Rng& rng, std::string name, bool main, bool with_volume,
+                std::size_t& env_counter) {
   Value c = Obj({{"name", S(name)}});
   if (main) {
     Add(c, "image",
@@ -478,7 +480,7 @@ Value Container(Rng& rng, std::string name, bool main, std::size_t& env_counter)
     Add(c, "args", Arr({S("--listen=:15000"), S("--upstream=127.0.0.1:8080"), S("--log=info")}));
   }
   Value env = Value::MakeArray();
-  const std::size_t n = 2 + rng.Below(main ? 7 : 3);
+  const std::size_t n = 1 + rng.Below(main ? 5 : 2);
   for (std::size_t i = 0; i < n; ++i) {
     env.items().push_back(EnvVar(rng, env_counter++));
   }
@@ -486,9 +488,13 @@ Value Container(Rng& rng, std::string name, bool main, std::size_t& env_counter)
   Value requests = Obj({{"cpu", Quantity(rng, true)}, {"memory", Quantity(rng, false)}});
   Value limits = Obj({{"memory", Quantity(rng, false)}});
   Add(c, "resources", Obj({{"limits", std::move(limits)}, {"requests", std::move(requests)}}));
-  if (main) {
+  if (main && rng.Chance(0.7)) {
     Add(c, "readinessProbe", Probe("/readyz", 5));
-    Add(c, "livenessProbe", Probe("/healthz", 15));
+    if (rng.Chance(0.5)) {
+      Add(c, "livenessProbe", Probe("/healthz", 15));
+    }
+  }
+  if (with_volume) {
     Add(c, "volumeMounts", Arr({Obj({{"name", S("config")}, {"mountPath", S("/etc/" + name)},
                                      {"readOnly", B(true)}})}));
   }
@@ -502,16 +508,19 @@ Value PodTemplate(const Ident& id, Rng& rng, std::size_t& env_counter) {
     Add(meta, "annotations",
         Obj({{"prometheus.io/port", S("9090")}, {"prometheus.io/scrape", S("true")}}));
   }
-  Value containers = Arr({Container(rng, id.app, true, env_counter)});
-  if (rng.Chance(0.3)) {
-    containers.items().push_back(Container(rng, "proxy", false, env_counter));
+  const bool with_volume = rng.Chance(0.5);
+  Value containers = Arr({Container(rng, id.app, true, with_volume, env_counter)});
+  if (rng.Chance(0.15)) {
+    containers.items().push_back(Container(rng, "proxy", false, false, env_counter));
   }
   Value spec = Obj({{"containers", std::move(containers)}});
   if (rng.Chance(0.6)) {
     Add(spec, "serviceAccountName", S(id.app));
   }
-  Add(spec, "volumes",
-      Arr({Obj({{"name", S("config")}, {"configMap", Obj({{"name", S(id.app + "-config")}})}})}));
+  if (with_volume) {
+    Add(spec, "volumes", Arr({Obj({{"name", S("config")},
+                                   {"configMap", Obj({{"name", S(id.app + "-config")}})}})}));
+  }
   return Obj({{"metadata", std::move(meta)}, {"spec", std::move(spec)}});
 }
 
@@ -559,7 +568,7 @@ void PadWorkload(Value& git, Rng& rng, std::size_t deficit) {
       deficit = deficit > 120 ? deficit - 120 : 0;
     } else if (containers.items().size() < 4) {
       containers.items().push_back(Container(
-          rng, "sidecar-" + std::to_string(containers.items().size()), false, env_counter));
+          rng, "sidecar-" + std::to_string(containers.items().size()), false, false, env_counter));
       deficit = deficit > 900 ? deficit - 900 : 0;
     } else {
       // Large workloads carry large annotations (checksums, JSON config blobs).
@@ -677,7 +686,7 @@ void PadService(Value& git, Rng& rng, std::size_t deficit) {
 
 Value ConfigMapGit(const Ident& id, Rng& rng) {
   Value data = Value::MakeObject();
-  const std::size_t n = 1 + rng.Below(4);
+  const std::size_t n = 1 + rng.Below(2);
   for (std::size_t i = 0; i < n; ++i) {
     Add(data, std::string(rng.Pick(kWords)) + "_" + std::to_string(i),
         S(std::string(rng.Pick(kWords)) + "-" + std::to_string(rng.Below(1000))));
@@ -690,7 +699,7 @@ Value ConfigMapGit(const Ident& id, Rng& rng) {
 
 Value SecretGit(const Ident& id, Rng& rng) {
   Value data = Value::MakeObject();
-  const std::size_t n = 1 + rng.Below(3);
+  const std::size_t n = 1 + rng.Below(2);
   for (std::size_t i = 0; i < n; ++i) {
     Add(data, std::string(rng.Pick(kWords)) + "-key-" + std::to_string(i),
         S(Base64(rng, 16 + rng.Below(48))));

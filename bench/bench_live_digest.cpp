@@ -8,9 +8,9 @@
 //                      timed too; bytes are the Git object's compact JSON).
 //   .../<Kind>         the same parse and digest loops restricted to one kind.
 //
-// Objects are cycled in a loop over a synthetic corpus (synthetic_corpus.h), 10k objects and
+// Objects are cycled in a loop over a synthetic corpus (synthetic_corpus.h), 7,000 objects and
 // about 25 MB of live JSON by default, so caches see a realistic working set. Environment:
-//   PLUMBLINE_BENCH_OBJECTS  corpus size (default 10000)
+//   PLUMBLINE_BENCH_OBJECTS  corpus size (default 7000)
 //   PLUMBLINE_BENCH_MIX      cluster-mix file (default ../shared/bench/cluster-mix-100-nodes.json;
 //                            the embedded copy when absent)
 // Goal (issue acceptance): BM_LiveDigest bytes/s >= 0.5 x BM_SimdjsonParse bytes/s.

@@ -471,7 +471,7 @@ Value Container(Rng& rng, std::string name, bool main, bool with_volume,
         S("registry.example.com/" + name + ":v1." + std::to_string(rng.Below(60)) + "." +
           std::to_string(rng.Below(10))));
     Value ports = Arr({Obj({{"name", S("http")}, {"containerPort", I(8080)}})});
-    if (rng.Chance(0.5)) {
+    if (rng.Chance(0.3)) {
       ports.items().push_back(Obj({{"name", S("metrics")}, {"containerPort", I(9090)}}));
     }
     Add(c, "ports", std::move(ports));
@@ -504,7 +504,7 @@ Value Container(Rng& rng, std::string name, bool main, bool with_volume,
 Value PodTemplate(const Ident& id, Rng& rng, std::size_t& env_counter) {
   Value labels = Obj({{"app.kubernetes.io/name", S(id.app)}});
   Value meta = Obj({{"labels", std::move(labels)}});
-  if (rng.Chance(0.5)) {
+  if (rng.Chance(0.3)) {
     Add(meta, "annotations",
         Obj({{"prometheus.io/port", S("9090")}, {"prometheus.io/scrape", S("true")}}));
   }

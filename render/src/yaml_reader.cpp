@@ -1,8 +1,8 @@
 // How kubectl reads a manifest file, and how this file mirrors each step:
 //
 //  1. apimachinery's YAMLReader cuts the byte stream into parts at lines that start with "---"
-//     (a "---" line followed by anything but blanks or a comment is an error). Lines are
-//     re-terminated with "\n" (bufio.ReadLine drops "\n" and "\r\n"). SplitParts() does the same.
+//     (a "---" line followed by anything but blanks or a comment is an error), and ends the last
+//     line with "\n" if the file does not. SplitParts() does the same.
 //  2. sigs.k8s.io/yaml runs go-yaml v2's Unmarshal on each part: libyaml-style parsing of the
 //     *first* document into a node tree (anchors resolved at parse time), then decoding into
 //     interface{} with YAML 1.1 scalar resolution (resolve.go), merge keys, and aliases expanded.
@@ -10,18 +10,24 @@
 //  3. The result is converted to JSON: map keys become strings (int, float as float32 'g', bool),
 //     other key types are errors; +Inf/NaN values cannot be encoded. See KeyText/ScalarValue.
 //
-// Deliberate differences, all toward rejecting input: a key defined twice in one mapping is an
-// error (go-yaml keeps the last one), and the max_* limits.
+// Known differences from kubectl (checked against kubectl 1.32):
+//  - Rejected here, accepted by kubectl: a key defined twice in one mapping (go-yaml keeps the
+//    last one); bytes that are not UTF-8 (go-yaml passes them through and encoding/json turns each
+//    into U+FFFD); the "\'" escape in double quotes (libyaml 0.2.5 dropped it); input past the
+//    max_* limits.
+//  - Accepted here, rejected by kubectl: the "\/" escape (added in libyaml 0.2.x); input that
+//    starts with "{", which kubectl hands to encoding/json instead (a YAML flow mapping fails
+//    there).
+//  - Integers above int64 stay exact; kubectl's unstructured decoding turns them into doubles.
 
 #include "plumbline/render/yaml_reader.h"
-
-#include <yaml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -29,6 +35,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <yaml.h>
 
 #include "plumbline/common/result.h"
 #include "plumbline/hashing/value.h"
@@ -87,8 +95,11 @@ std::string ShortTag(std::string_view tag) {
 // Step 1: split the stream into parts (k8s.io/apimachinery/pkg/util/yaml YAMLReader).
 
 struct Part {
-  std::string text;    // lines of the part, each terminated by "\n"
-  int first_line = 1;  // 1-based line of text[0] in the whole stream
+  // The part's lines, a view into the input: a part is a contiguous run of lines, and re-ending
+  // "\r\n" lines with "\n" as kubectl does changes nothing libyaml reports.
+  std::string_view text;
+  int first_line = 1;        // 1-based line of text[0] in the whole stream
+  bool add_newline = false;  // the input's last line has no "\n"; kubectl adds one
 };
 
 // Decodes one UTF-8 sequence at s[i] strictly (as Go's utf8.DecodeRune does: no overlongs, no
@@ -106,15 +117,15 @@ std::size_t ValidUtf8Length(std::string_view s, std::size_t i, char32_t* rune) {
   unsigned char hi = 0xBF;
   if (b0 >= 0xC2 && b0 <= 0xDF) {
     len = 2;
-    r = b0 & 0x1Fu;
+    r = b0 & 0x1FU;
   } else if (b0 >= 0xE0 && b0 <= 0xEF) {
     len = 3;
-    r = b0 & 0x0Fu;
+    r = b0 & 0x0FU;
     lo = b0 == 0xE0 ? 0xA0 : 0x80;
     hi = b0 == 0xED ? 0x9F : 0xBF;
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
     len = 4;
-    r = b0 & 0x07u;
+    r = b0 & 0x07U;
     lo = b0 == 0xF0 ? 0x90 : 0x80;
     hi = b0 == 0xF4 ? 0x8F : 0xBF;
   } else {
@@ -128,7 +139,7 @@ std::size_t ValidUtf8Length(std::string_view s, std::size_t i, char32_t* rune) {
     if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) {
       return 0;
     }
-    r = (r << 6) | (b & 0x3Fu);
+    r = (r << 6) | (b & 0x3FU);
   }
   *rune = r;
   return len;
@@ -173,21 +184,23 @@ std::string_view SkipGoSpace(std::string_view s) {
 
 Result<std::vector<Part>> SplitParts(std::string_view text) {
   constexpr std::string_view kSeparator = "---";
+  constexpr std::size_t kNone = std::string_view::npos;
   std::vector<Part> parts;
   if (text.substr(0, 2) == "\xFF\xFE" || text.substr(0, 2) == "\xFE\xFF") {
     // UTF-16 (libyaml and go-yaml follow the byte order mark): no line can start with the bytes
     // "---", so kubectl sees a single part. Keep it byte-exact; an added "\n" would be half a
     // UTF-16 unit.
-    parts.push_back(Part{std::string(text), 1});
+    parts.push_back(Part{text, 1, false});
     return parts;
   }
-  Part current;
+  std::size_t part_begin = kNone;
+  int part_line = 0;
   int line_number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t line_begin = pos;
     const std::size_t newline = text.find('\n', pos);
     std::string_view line;
-    if (newline == std::string_view::npos) {
+    if (newline == kNone) {
       line = text.substr(pos);  // a last line without "\n" keeps a trailing "\r" (bufio.ReadLine)
       pos = text.size();
     } else {
@@ -198,25 +211,24 @@ Result<std::vector<Part>> SplitParts(std::string_view text) {
       }
     }
     ++line_number;
-    if (line.substr(0, kSeparator.size()) == kSeparator) {
-      const std::string_view rest = SkipGoSpace(line.substr(kSeparator.size()));
-      if (!rest.empty() && rest.front() != '#') {
-        return SyntaxError(line_number, "invalid document separator: " + Quoted(rest));
-      }
-      if (!current.text.empty()) {
-        parts.push_back(std::move(current));
-        current = Part{};
+    if (line.substr(0, kSeparator.size()) != kSeparator) {
+      if (part_begin == kNone) {
+        part_begin = line_begin;
+        part_line = line_number;
       }
       continue;
     }
-    if (current.text.empty()) {
-      current.first_line = line_number;
+    const std::string_view rest = SkipGoSpace(line.substr(kSeparator.size()));
+    if (!rest.empty() && rest.front() != '#') {
+      return SyntaxError(line_number, "invalid document separator: " + Quoted(rest));
     }
-    current.text.append(line);
-    current.text.push_back('\n');
+    if (part_begin != kNone) {
+      parts.push_back(Part{text.substr(part_begin, line_begin - part_begin), part_line, false});
+      part_begin = kNone;
+    }
   }
-  if (!current.text.empty()) {
-    parts.push_back(std::move(current));
+  if (part_begin != kNone) {
+    parts.push_back(Part{text.substr(part_begin), part_line, text.back() != '\n'});
   }
   return parts;
 }
@@ -240,7 +252,7 @@ struct RawNode {
 };
 
 struct RawDocument {
-  std::vector<RawNode> nodes;  // nodes[0] is the root; empty for a part without a document
+  std::deque<RawNode> nodes;  // nodes[0] is the root; empty for a part without a document
   int line = 0;
 };
 
@@ -263,8 +275,8 @@ std::string CString(const yaml_char_t* s) {
 // Owns a libyaml parser reading from a string that must outlive it.
 class LibyamlParser {
  public:
-  explicit LibyamlParser(std::string_view input) {
-    initialized_ = yaml_parser_initialize(&parser_) != 0;
+  explicit LibyamlParser(std::string_view input)
+      : initialized_(yaml_parser_initialize(&parser_) != 0) {
     if (initialized_) {
       yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(input.data()),
                                    input.size());
@@ -308,9 +320,8 @@ Error LibyamlError(const yaml_parser_t& parser, const Part& part) {
       return MakeError(ErrorCode::kInternal, "libyaml ran out of memory");
     case YAML_READER_ERROR: {
       // Reader errors carry a byte offset into the part instead of a mark.
-      const std::size_t offset = std::min(parser.problem_offset, part.text.size());
-      const auto newlines = std::count(part.text.begin(),
-                                       part.text.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
+      const std::string_view before = part.text.substr(0, parser.problem_offset);
+      const auto newlines = std::count(before.begin(), before.end(), '\n');
       if (parser.problem_value != -1) {
         char value[32];
         std::snprintf(value, sizeof(value), " (0x%X)", static_cast<unsigned>(parser.problem_value));
@@ -322,8 +333,8 @@ Error LibyamlError(const yaml_parser_t& parser, const Part& part) {
       if (parser.context != nullptr) {
         problem += " (";
         problem += parser.context;
-        problem += " at line " +
-                   std::to_string(AddLines(part.first_line, parser.context_mark.line)) + ")";
+        problem +=
+            " at line " + std::to_string(AddLines(part.first_line, parser.context_mark.line)) + ")";
       }
       return SyntaxError(AddLines(part.first_line, parser.problem_mark.line), problem);
     }
@@ -338,7 +349,14 @@ class PartReader {
 
   Result<RawDocument> Read() {
     doc_.line = part_.first_line;
-    LibyamlParser parser(part_.text);
+    std::string with_newline;
+    std::string_view input = part_.text;
+    if (part_.add_newline) {
+      with_newline.reserve(input.size() + 1);
+      with_newline.append(input).push_back('\n');
+      input = with_newline;
+    }
+    LibyamlParser parser(input);
     if (!parser.initialized()) {
       return MakeError(ErrorCode::kInternal, "libyaml: cannot initialize a parser");
     }
@@ -350,13 +368,15 @@ class PartReader {
       const yaml_event_t& ev = event.get();
       const int line = AddLines(part_.first_line, ev.start_mark.line);
       Status status;
+      // libyaml's event payload is a C union selected by ev.type.
+      // NOLINTBEGIN(cppcoreguidelines-pro-type-union-access)
       switch (ev.type) {
         case YAML_STREAM_START_EVENT:
           break;
         case YAML_DOCUMENT_START_EVENT:
           doc_.line = line;
           break;
-        case YAML_STREAM_END_EVENT:  // the part holds only comments and blank lines
+        case YAML_STREAM_END_EVENT:    // the part holds only comments and blank lines
         case YAML_DOCUMENT_END_EVENT:  // go-yaml's Unmarshal stops after the first document
           return std::move(doc_);
         case YAML_ALIAS_EVENT:
@@ -381,8 +401,8 @@ class PartReader {
           node.kind = sequence ? NodeKind::kSequence : NodeKind::kMapping;
           node.line = line;
           node.tag = CString(sequence ? ev.data.sequence_start.tag : ev.data.mapping_start.tag);
-          status = OnNode(std::move(node), sequence ? ev.data.sequence_start.anchor
-                                                    : ev.data.mapping_start.anchor);
+          status = OnNode(std::move(node),
+                          sequence ? ev.data.sequence_start.anchor : ev.data.mapping_start.anchor);
           break;
         }
         case YAML_SEQUENCE_END_EVENT:
@@ -392,6 +412,7 @@ class PartReader {
         case YAML_NO_EVENT:
           return MakeError(ErrorCode::kInternal, "libyaml returned no event");
       }
+      // NOLINTEND(cppcoreguidelines-pro-type-union-access)
       if (!status) {
         return status.error();
       }
@@ -526,8 +547,8 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // go-yaml's resolveMap: the YAML 1.1 words, looked up before any number parsing.
 bool LookupWord(std::string_view in, Scalar* out) {
-  static constexpr std::string_view kTrue[] = {"y",  "Y",    "yes",  "Yes", "YES", "true",
-                                               "True", "TRUE", "on", "On",  "ON"};
+  static constexpr std::string_view kTrue[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                               "True", "TRUE", "on",  "On",  "ON"};
   static constexpr std::string_view kFalse[] = {"n",     "N",     "no",  "No",  "NO", "false",
                                                 "False", "FALSE", "off", "Off", "OFF"};
   static constexpr std::string_view kNull[] = {"", "~", "null", "Null", "NULL"};
@@ -580,7 +601,7 @@ char Hint(std::string_view in) {
   return 0;
 }
 
-char LowerAscii(char c) { return static_cast<char>(static_cast<unsigned char>(c) | 0x20u); }
+char LowerAscii(char c) { return static_cast<char>(static_cast<unsigned char>(c) | 0x20U); }
 
 // strconv.ParseUint(s, 0, 64) for s without underscores.
 bool ParseGoUint(std::string_view s, std::uint64_t* out) {
@@ -992,12 +1013,12 @@ bool DecodeBase64(std::string_view in, std::string* out) {
       }
       bits = (bits << 6) | static_cast<std::uint32_t>(v);
     }
-    out->push_back(static_cast<char>((bits >> 16) & 0xFFu));
+    out->push_back(static_cast<char>((bits >> 16) & 0xFFU));
     if (padding < 2) {
-      out->push_back(static_cast<char>((bits >> 8) & 0xFFu));
+      out->push_back(static_cast<char>((bits >> 8) & 0xFFU));
     }
     if (padding < 1) {
-      out->push_back(static_cast<char>(bits & 0xFFu));
+      out->push_back(static_cast<char>(bits & 0xFFU));
     }
   }
   return true;
@@ -1105,7 +1126,9 @@ std::string Float32KeyText(double d) {
   // %f with max(nd - dp, 0) decimals.
   const int nd = static_cast<int>(digits.size());
   const int dp = exponent + 1;
-  const auto digit_at = [&](int k) { return k >= 0 && k < nd ? digits[static_cast<std::size_t>(k)] : '0'; };
+  const auto digit_at = [&](int k) {
+    return k >= 0 && k < nd ? digits[static_cast<std::size_t>(k)] : '0';
+  };
   std::string out = negative ? "-" : "";
   if (dp > 0) {
     for (int k = 0; k < dp; ++k) {
@@ -1127,22 +1150,77 @@ std::string Float32KeyText(double d) {
 // ---------------------------------------------------------------------------------------------
 // Step 2c/3: decode the node tree into a Value, with kubectl's JSON conversion.
 
-// Object members in first-seen order; a repeated key replaces the value in place.
+// Object members in first-seen order; a repeated key replaces the value in place. Remembers which
+// keys were written explicitly (rather than merged) to report duplicates. Most Kubernetes
+// mappings are small, so lookups scan linearly until a mapping grows large.
 class MemberList {
  public:
-  void Set(std::string key, Value value) {
-    const auto [it, inserted] = index_.try_emplace(key, members_.size());
-    if (inserted) {
-      members_.emplace_back(std::move(key), std::move(value));
+  // An explicit "key: value". Fails if key was already written explicitly in this mapping.
+  Status SetExplicit(std::string key, Value value, int line) {
+    const std::size_t i = Find(key);
+    if (i != kNone) {
+      if (explicit_lines_[i] != 0) {
+        return SyntaxError(line, "mapping key " + Quoted(key) + " already defined at line " +
+                                     std::to_string(explicit_lines_[i]));
+      }
+      members_[i].second = std::move(value);
+      explicit_lines_[i] = line;
+      return Status::Ok();
+    }
+    Append(std::move(key), std::move(value), line);
+    return Status::Ok();
+  }
+
+  // A key brought in by "<<".
+  void SetMerged(std::string key, Value value) {
+    const std::size_t i = Find(key);
+    if (i != kNone) {
+      members_[i].second = std::move(value);
     } else {
-      members_[it->second].second = std::move(value);
+      Append(std::move(key), std::move(value), 0);
     }
   }
+
+  void Reserve(std::size_t n) {
+    members_.reserve(n);
+    explicit_lines_.reserve(n);
+  }
+
   Value::Object Take() { return std::move(members_); }
 
  private:
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kIndexFrom = 16;
+
+  std::size_t Find(const std::string& key) const {
+    if (members_.size() < kIndexFrom) {
+      for (std::size_t i = 0; i < members_.size(); ++i) {
+        if (members_[i].first == key) {
+          return i;
+        }
+      }
+      return kNone;
+    }
+    const auto it = index_.find(key);
+    return it == index_.end() ? kNone : it->second;
+  }
+
+  void Append(std::string key, Value value, int line) {
+    if (members_.size() + 1 == kIndexFrom) {
+      for (std::size_t i = 0; i < members_.size(); ++i) {
+        index_.emplace(members_[i].first, i);
+      }
+    }
+    if (members_.size() + 1 >= kIndexFrom) {
+      index_.emplace(key, members_.size());
+    }
+    members_.emplace_back(std::move(key), std::move(value));
+    explicit_lines_.push_back(line);
+  }
+
   Value::Object members_;
-  std::unordered_map<std::string, std::size_t> index_;
+  std::vector<int> explicit_lines_;  // parallel to members_; 0 while a key is only merged
+  std::unordered_map<std::string, std::size_t> index_;  // built from kIndexFrom members on
 };
 
 class Decoder {
@@ -1209,8 +1287,8 @@ class Decoder {
   static Result<std::string> KeyText(const RawNode& key, int line) {
     if (key.kind == NodeKind::kMapping || key.kind == NodeKind::kSequence) {
       return SyntaxError(line, std::string("invalid mapping key: a ") +
-                                       (key.kind == NodeKind::kMapping ? "mapping" : "sequence") +
-                                       " cannot be a key");
+                                   (key.kind == NodeKind::kMapping ? "mapping" : "sequence") +
+                                   " cannot be a key");
     }
     Result<Scalar> scalar = Resolve(key);
     if (!scalar) {
@@ -1227,12 +1305,12 @@ class Decoder {
         return Float32KeyText(scalar->d);
       case Scalar::Kind::kUint:
         return SyntaxError(line, "unsupported mapping key " + Quoted(key.text) +
-                                         ": an integer above int64 cannot be a key");
+                                     ": an integer above int64 cannot be a key");
       case Scalar::Kind::kNull:
         break;
     }
-    return SyntaxError(line, "unsupported mapping key " + Quoted(key.text) +
-                                     ": null cannot be a key");
+    return SyntaxError(line,
+                       "unsupported mapping key " + Quoted(key.text) + ": null cannot be a key");
   }
 
   static bool IsMergeKey(const RawNode& key) {
@@ -1242,7 +1320,7 @@ class Decoder {
 
   Result<Value> DecodeMapping(const RawNode& node) {
     MemberList members;
-    std::unordered_map<std::string, int> explicit_keys;  // key -> line, for duplicates
+    members.Reserve(node.children.size() / 2);
     for (std::size_t k = 0; k + 1 < node.children.size(); k += 2) {
       const RawNode& key = nodes_[node.children[k]];
       const std::size_t value_index = node.children[k + 1];
@@ -1258,15 +1336,13 @@ class Decoder {
       if (!text) {
         return text.error();
       }
-      if (const auto [it, inserted] = explicit_keys.try_emplace(*text, key.line); !inserted) {
-        return SyntaxError(key.line, "mapping key " + Quoted(*text) + " already defined at line " +
-                                         std::to_string(it->second));
-      }
       Result<Value> value = Decode(value_index);
       if (!value) {
         return value.error();
       }
-      members.Set(std::move(*text), std::move(*value));
+      if (Status st = members.SetExplicit(std::move(*text), std::move(*value), key.line); !st) {
+        return st.error();
+      }
     }
     return Value::MakeObject(members.Take());
   }
@@ -1284,7 +1360,7 @@ class Decoder {
         return merged.error();
       }
       for (auto& [k, v] : merged->members()) {
-        members.Set(std::move(k), std::move(v));
+        members.SetMerged(std::move(k), std::move(v));
       }
       return Status::Ok();
     };
@@ -1299,13 +1375,12 @@ class Decoder {
     return Status::Ok();
   }
 
-  const std::vector<RawNode>& nodes_;
+  const std::deque<RawNode>& nodes_;
 };
 
 }  // namespace
 
-Result<std::vector<YamlDocument>> ParseYamlStream(std::string_view text,
-                                                  const YamlLimits& limits) {
+Result<std::vector<YamlDocument>> ParseYamlStream(std::string_view text, const YamlLimits& limits) {
   if (text.size() > limits.max_bytes) {
     return MakeError(ErrorCode::kLimitExceeded,
                      "YAML input is " + std::to_string(text.size()) + " bytes, more than " +

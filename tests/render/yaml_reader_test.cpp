@@ -1,7 +1,5 @@
 #include "plumbline/render/yaml_reader.h"
 
-#include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -12,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "plumbline/hashing/json.h"
 #include "plumbline/hashing/value.h"
 
@@ -19,7 +19,6 @@ using plumbline::ErrorCode;
 using plumbline::hashing::ToJson;
 using plumbline::hashing::Value;
 using plumbline::render::ParseYamlStream;
-using plumbline::render::YamlDocument;
 using plumbline::render::YamlLimits;
 
 namespace {
@@ -121,10 +120,10 @@ TEST_CASE("Plain scalars resolve with go-yaml v2's YAML 1.1 rules", "[render]") 
       {"nULL", "\"nULL\""},
       {"tRUE", "\"tRUE\""},
       {"yES", "\"yES\""},
-      {"2001-12-14", "\"2001-12-14\""},                        // timestamps stay strings
+      {"2001-12-14", "\"2001-12-14\""},  // timestamps stay strings
       {"2001-12-14t21:59:43.10-05:00", "\"2001-12-14t21:59:43.10-05:00\""},
-      {"12:30", "\"12:30\""},                                  // no base-60 numbers
-      {"1.5e400", "\"1.5e400\""},                              // overflows a double
+      {"12:30", "\"12:30\""},      // no base-60 numbers
+      {"1.5e400", "\"1.5e400\""},  // overflows a double
       {"0xFFFFFFFFFFFFFFFFFF", "\"0xFFFFFFFFFFFFFFFFFF\""},
       {"0x", "\"0x\""},
       {"0o", "\"0o\""},
@@ -142,7 +141,7 @@ TEST_CASE("Plain scalars resolve with go-yaml v2's YAML 1.1 rules", "[render]") 
       {"\"1e3\"", "\"1e3\""},
       {"''", "\"\""},
       {"'it''s'", "\"it's\""},
-      {"\"a\\tb\\u00e9\"", "\"a\\tb\u00e9\""},
+      {R"("a\tb\u00e9")", "\"a\\tb\u00e9\""},  // escapes are decoded
   };
   for (const auto& c : cases) {
     INFO("v: " << c.yaml);
@@ -232,7 +231,8 @@ TEST_CASE("Mapping keys become strings as sigs.k8s.io/yaml prints them", "[rende
 
 TEST_CASE("A key defined twice in one mapping is an error", "[render]") {
   CHECK(ErrorOf("a: 1\nb: 2\na: 3\n") == "line 3: mapping key \"a\" already defined at line 1");
-  CHECK(ErrorOf("x:\n  - k: 1\n    k: 2\n") == "line 3: mapping key \"k\" already defined at line 2");
+  CHECK(ErrorOf("x:\n  - k: 1\n    k: 2\n") ==
+        "line 3: mapping key \"k\" already defined at line 2");
   // Keys that only become equal once printed collide too.
   CHECK(ErrorOf("1: a\n\"1\": b\n") == "line 2: mapping key \"1\" already defined at line 1");
   CHECK(ErrorOf("'y': a\n\"y\": b\n") == "line 2: mapping key \"y\" already defined at line 1");
@@ -242,26 +242,26 @@ TEST_CASE("A key defined twice in one mapping is an error", "[render]") {
 
 TEST_CASE("Multi-document streams split on --- lines like kubectl", "[render]") {
   const std::string stream =
-      "# leading comment\n"  // 1: a part with no node: null document
-      "---\n"                // 2
-      "a: 1\n"               // 3
-      "---\n"                // 4
-      "---\n"                // 5: nothing since the last separator, no document
-      "# only a comment\n"   // 6: null document
+      "# leading comment\n"                    // 1: a part with no node: null document
+      "---\n"                                  // 2
+      "a: 1\n"                                 // 3
+      "---\n"                                  // 4
+      "---\n"                                  // 5: nothing since the last separator, no document
+      "# only a comment\n"                     // 6: null document
       "--- # trailing comments are allowed\n"  // 7
-      "\n"                   // 8: a blank line: null document
-      "---\n"                // 9
-      "b: 2\n"               // 10
-      "...\n"                // 11
-      "---\n"                // 12
-      "\n"                   // 13
-      "c: [3]\n";            // 14: the document starts at its first node
+      "\n"                                     // 8: a blank line: null document
+      "---\n"                                  // 9
+      "b: 2\n"                                 // 10
+      "...\n"                                  // 11
+      "---\n"                                  // 12
+      "\n"                                     // 13
+      "c: [3]\n";                              // 14: the document starts at its first node
   auto docs = ParseYamlStream(stream);
   REQUIRE(docs);
   REQUIRE(docs->size() == 6);
   const std::vector<std::pair<int, std::string>> expected = {
-      {1, "null"}, {3, R"({"a":1})"}, {6, "null"}, {8, "null"}, {10, R"({"b":2})"},
-      {14, R"({"c":[3]})"}};
+      {1, "null"}, {3, R"({"a":1})"},  {6, "null"},
+      {8, "null"}, {10, R"({"b":2})"}, {14, R"({"c":[3]})"}};
   for (std::size_t i = 0; i < expected.size(); ++i) {
     INFO("document " << i);
     CHECK((*docs)[i].line == expected[i].first);
@@ -370,7 +370,8 @@ TEST_CASE("Merge keys follow go-yaml v2", "[render]") {
 
 TEST_CASE("An alias bomb fails fast on max_nodes", "[render]") {
   // The classic "billion laughs": 9 levels of 9 aliases each, 10^9 nodes once expanded.
-  std::string yaml = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  std::string yaml =
+      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
   for (char level = 'b'; level <= 'i'; ++level) {
     const char previous = static_cast<char>(level - 1);
     yaml += std::string(1, level) + ": &" + level + " [";
@@ -512,7 +513,10 @@ TEST_CASE("Block scalars keep their line breaks", "[render]") {
 
 TEST_CASE("Other encodings kubectl accepts", "[render]") {
   // UTF-8 byte order marks, at the start of the stream and of a later document.
-  auto bom = ParseYamlStream("\xEF\xBB\xBF" "a: 1\n---\n\xEF\xBB\xBF" "b: 2\n");
+  auto bom = ParseYamlStream(
+      "\xEF\xBB\xBF"
+      "a: 1\n---\n\xEF\xBB\xBF"
+      "b: 2\n");
   REQUIRE(bom);
   REQUIRE(bom->size() == 2);
   CHECK(ToJson((*bom)[1].value) == R"({"b":2})");

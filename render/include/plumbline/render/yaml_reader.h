@@ -15,7 +15,7 @@ namespace plumbline::render {
 
 // Bounds on untrusted input. Exceeding any of them fails with ErrorCode::kLimitExceeded.
 struct YamlLimits {
-  std::size_t max_bytes = 64u << 20;  // input size
+  std::size_t max_bytes = 64U << 20;  // input size
   // YAML nodes (keys included) after alias expansion, summed over the whole stream. Checked
   // before anything is copied, so an alias bomb fails at its first oversized alias.
   std::size_t max_nodes = 2'000'000;

@@ -125,6 +125,17 @@ Result<ResourceId> IdentityOf(const Value& object) {
     return MakeError(ErrorCode::kInvalidArgument, "document is not a mapping");
   }
   const Value* meta = object.Find("metadata");
+  if (meta != nullptr) {
+    for (const char* field : {"name", "namespace"}) {
+      const Value* v = meta->Find(field);
+      if (v != nullptr && !v->is_string() && !v->is_null()) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         std::string("metadata.") + field +
+                             " must be a string (YAML 1.1 reads y, yes, on, no... as booleans "
+                             "and 0644 as a number: quote it)");
+      }
+    }
+  }
   const Value empty;
   const Value& m = meta != nullptr ? *meta : empty;
   return MakeIdentity(object.GetString("apiVersion"), object.GetString("kind"),

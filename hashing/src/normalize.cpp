@@ -98,21 +98,24 @@ void NormalizeNode(Value& v, std::string& schema, std::string& pointer, bool ato
 }
 
 void FoldStringData(Value& object) {
-  Value* string_data = object.Find("stringData");
-  if (string_data == nullptr) {
+  Value* found = object.Find("stringData");
+  if (found == nullptr) {
     return;
   }
-  if (string_data->is_object()) {
-    Value* data = object.Find("data");
-    if (data == nullptr || !data->is_object()) {
-      data = &object.Set("data", Value::MakeObject());
-    }
-    for (const auto& [key, value] : string_data->members()) {
-      const std::string plain = value.is_string() ? value.text() : ToJson(value);
-      data->Set(key, Value::String(Base64Encode(plain)));
-    }
-  }
+  // Take it out first: adding "data" below may move the object's members.
+  const Value string_data = std::move(*found);
   object.Erase("stringData");
+  if (!string_data.is_object()) {
+    return;
+  }
+  Value* data = object.Find("data");
+  if (data == nullptr || !data->is_object()) {
+    data = &object.Set("data", Value::MakeObject());
+  }
+  for (const auto& [key, value] : string_data.members()) {
+    const std::string plain = value.is_string() ? value.text() : ToJson(value);
+    data->Set(key, Value::String(Base64Encode(plain)));
+  }
 }
 
 void EraseMatching(Value* map, const std::vector<std::string>& globs) {

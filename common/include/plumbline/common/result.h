@@ -16,6 +16,9 @@ enum class ErrorCode {
   kIo,             // a file or process could not be read or run
   kLimitExceeded,  // input larger or deeper than the configured bounds
   kUnavailable,    // a tool (helm, git) or peer is missing
+  kAlreadyExists,  // (API semantics) the object exists
+  kConflict,       // (API semantics) stale resourceVersion, apply conflict
+  kUnsupportedMediaType,
   kInternal,
 };
 

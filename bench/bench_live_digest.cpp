@@ -14,9 +14,6 @@
 //   PLUMBLINE_BENCH_MIX      cluster-mix file (default ../shared/bench/cluster-mix-100-nodes.json;
 //                            the embedded copy when absent)
 // Goal (issue acceptance): BM_LiveDigest bytes/s >= 0.5 x BM_SimdjsonParse bytes/s.
-#include <benchmark/benchmark.h>
-#include <simdjson.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -25,9 +22,13 @@
 #include <string>
 #include <vector>
 
+#include <benchmark/benchmark.h>
+#include <simdjson.h>
+
 #include "plumbline/hashing/engine.h"
 #include "plumbline/hashing/policy.h"
 #include "plumbline/render/secret_key.h"
+
 #include "synthetic_corpus.h"
 
 namespace {
@@ -40,14 +41,14 @@ struct Fixture {
   hashing::Policy policy;
   plumbline::render::HmacSecretHasher hasher{"plumbline-bench-key-0123456789ab"};
   std::vector<hashing::Target> targets;
-  std::vector<std::size_t> all;                                 // 0..N-1
-  std::map<std::string, std::vector<std::size_t>> by_kind;      // kind -> object indices
+  std::vector<std::size_t> all;                             // 0..N-1
+  std::map<std::string, std::vector<std::size_t>> by_kind;  // kind -> object indices
   std::size_t max_live = 0;
 };
 
 [[noreturn]] void Die(const std::string& message) {
   std::fprintf(stderr, "bench_live_digest: %s\n", message.c_str());
-  std::exit(2);
+  std::exit(2);  // NOLINT(concurrency-mt-unsafe): setup runs before any benchmark thread
 }
 
 // Builds the corpus and targets once, and checks the engine's verdicts against how each object
@@ -55,14 +56,17 @@ struct Fixture {
 Fixture* BuildFixture() {
   auto* f = new Fixture();  // lives for the process: benchmarks share it
   bench::CorpusOptions options;
-  if (const char* n = std::getenv("PLUMBLINE_BENCH_OBJECTS"); n != nullptr) {
+  // Setup runs on the main thread before any benchmark: getenv is safe here.
+  const char* n = std::getenv("PLUMBLINE_BENCH_OBJECTS");  // NOLINT(concurrency-mt-unsafe)
+  if (n != nullptr) {
     options.objects = static_cast<std::size_t>(std::strtoull(n, nullptr, 10));
   }
   std::string mix_file;
 #ifdef PLUMBLINE_BENCH_MIX_FILE
   mix_file = PLUMBLINE_BENCH_MIX_FILE;
 #endif
-  if (const char* m = std::getenv("PLUMBLINE_BENCH_MIX"); m != nullptr) {
+  const char* m = std::getenv("PLUMBLINE_BENCH_MIX");  // NOLINT(concurrency-mt-unsafe)
+  if (m != nullptr) {
     mix_file = m;
   }
   std::string source;
@@ -136,10 +140,10 @@ Fixture* BuildFixture() {
                f->corpus.objects.size(), static_cast<double>(f->corpus.live_bytes) / 1e6,
                static_cast<double>(f->corpus.live_bytes) /
                    static_cast<double>(std::max<std::size_t>(f->corpus.objects.size(), 1)),
-               f->max_live, static_cast<double>(f->corpus.git_bytes) / 1e6, source.c_str(),
-               in_sync, f->corpus.objects.size() - in_sync, generated_drift, false_drift,
-               first_false.empty() ? "" : " (first: ", first_false.empty() ? "" : (first_false + ")").c_str(),
-               missed_drift);
+               f->max_live, static_cast<double>(f->corpus.git_bytes) / 1e6, source.c_str(), in_sync,
+               f->corpus.objects.size() - in_sync, generated_drift, false_drift,
+               first_false.empty() ? "" : " (first: ",
+               first_false.empty() ? "" : (first_false + ")").c_str(), missed_drift);
   return f;
 }
 
@@ -167,7 +171,7 @@ void LiveLoop(benchmark::State& state, const std::vector<std::size_t>& indices, 
   std::size_t next = 0;
   std::int64_t bytes = 0;
   std::int64_t items = 0;
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the loop idiom
     const std::size_t i = indices[next];
     next = next + 1 == indices.size() ? 0 : next + 1;
     const simdjson::padded_string& doc = f.corpus.objects[i].live;
@@ -199,25 +203,25 @@ void LiveLoop(benchmark::State& state, const std::vector<std::size_t>& indices, 
   state.counters["objects"] = static_cast<double>(indices.size());
 }
 
-void BM_SimdjsonParse(benchmark::State& state) {
-  LiveLoop(state, GetFixture().all, Mode::kParse);
-}
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark names benchmarks BM_*.
+void BM_SimdjsonParse(benchmark::State& state) { LiveLoop(state, GetFixture().all, Mode::kParse); }
 BENCHMARK(BM_SimdjsonParse);
 
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark names benchmarks BM_*.
 void BM_LiveDigest(benchmark::State& state) { LiveLoop(state, GetFixture().all, Mode::kDigest); }
 BENCHMARK(BM_LiveDigest);
 
-void BM_LiveCompare(benchmark::State& state) {
-  LiveLoop(state, GetFixture().all, Mode::kCompare);
-}
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark names benchmarks BM_*.
+void BM_LiveCompare(benchmark::State& state) { LiveLoop(state, GetFixture().all, Mode::kCompare); }
 BENCHMARK(BM_LiveCompare);
 
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark names benchmarks BM_*.
 void BM_PrepareTarget(benchmark::State& state) {
   const Fixture& f = GetFixture();
   std::size_t next = 0;
   std::int64_t bytes = 0;
   std::int64_t items = 0;
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the loop idiom
     const bench::CorpusObject& obj = f.corpus.objects[next];
     next = next + 1 == f.corpus.objects.size() ? 0 : next + 1;
     auto target = hashing::PrepareTarget(obj.git, f.policy, f.hasher, "");
@@ -231,19 +235,21 @@ void BM_PrepareTarget(benchmark::State& state) {
 BENCHMARK(BM_PrepareTarget);
 
 // Per kind: where the digest walk costs more than the parse.
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark names benchmarks BM_*.
 void BM_SimdjsonParseKind(benchmark::State& state, const char* kind) {
   const auto& by_kind = GetFixture().by_kind;
   auto it = by_kind.find(kind);
   LiveLoop(state, it == by_kind.end() ? std::vector<std::size_t>() : it->second, Mode::kParse);
 }
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark names benchmarks BM_*.
 void BM_LiveDigestKind(benchmark::State& state, const char* kind) {
   const auto& by_kind = GetFixture().by_kind;
   auto it = by_kind.find(kind);
   LiveLoop(state, it == by_kind.end() ? std::vector<std::size_t>() : it->second, Mode::kDigest);
 }
 
-#define PLUMBLINE_BENCH_KIND(kind)                         \
-  BENCHMARK_CAPTURE(BM_SimdjsonParseKind, kind, #kind);    \
+#define PLUMBLINE_BENCH_KIND(kind)                      \
+  BENCHMARK_CAPTURE(BM_SimdjsonParseKind, kind, #kind); \
   BENCHMARK_CAPTURE(BM_LiveDigestKind, kind, #kind)
 
 PLUMBLINE_BENCH_KIND(Deployment);

@@ -19,12 +19,12 @@
 // Threading: plain functions over values; any thread. Not part of any library: bench/ only.
 #pragma once
 
-#include <simdjson.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <simdjson.h>
 
 #include "plumbline/hashing/value.h"
 
@@ -50,7 +50,7 @@ std::vector<KindModel> EmbeddedModel();
 std::vector<KindModel> LoadModel(const std::string& mix_file, std::string& source);
 
 struct CorpusOptions {
-  std::size_t objects = 7000;  // about 25 MB of live JSON
+  std::size_t objects = 7000;                  // about 25 MB of live JSON
   std::uint64_t seed = 0x706c756d626c696eULL;  // "plumblin"
   double drift_fraction = 0.01;
   // Large custom resources (uniform in [100 KB, 500 KB]) on top of the size model.

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "plumbline/hashing/evaluate.h"
 #include "plumbline/hashing/json.h"
@@ -22,8 +23,8 @@ namespace fs = std::filesystem;
 // A bundle file, when `path` is one; nullopt when it is something else.
 Result<std::optional<hashing::Value>> ReadBundleDocument(const std::string& path) {
   std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    return std::optional<hashing::Value>();
+  if (!fs::is_regular_file(path, ec)) {
+    return std::optional<hashing::Value>();  // folders, and errors reported by the reader
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -45,6 +46,26 @@ Result<std::optional<hashing::Value>> ReadBundleDocument(const std::string& path
     return std::optional<hashing::Value>();
   }
   return std::optional<hashing::Value>(std::move(*doc));
+}
+
+std::string Where(const render::Manifest& m) {
+  return m.line > 0 ? m.file + ":" + std::to_string(m.line) : m.file;
+}
+
+// The namespace for a namespaced Git object that declares none and got no -n: the namespace of
+// the one live object with the same group, kind and name (where the app was deployed), else
+// "default", as kubectl would use.
+std::string InferNamespace(const hashing::ResourceId& id, const std::vector<hashing::Value>& live) {
+  std::string found;
+  int matches = 0;
+  for (const auto& obj : live) {
+    auto other = hashing::IdentityOf(obj);
+    if (other && other->group == id.group && other->kind == id.kind && other->name == id.name) {
+      found = other->namespace_;
+      ++matches;
+    }
+  }
+  return matches == 1 ? found : "default";
 }
 
 }  // namespace
@@ -96,6 +117,27 @@ int DiffCommand(const std::vector<std::string>& argv) {
   }
   render::HmacSecretHasher hasher(key);
 
+  // Live objects first: targets without a namespace may take theirs.
+  auto live_manifests = render::ReadManifestPath(args->Get("--live"));
+  if (!live_manifests) {
+    return Fail(live_manifests.error().message);
+  }
+  std::vector<hashing::Value> live;
+  live.reserve(live_manifests->size());
+  std::map<std::string, std::string> live_seen;  // identity -> "file:line"
+  for (auto& m : *live_manifests) {
+    auto id = hashing::IdentityOf(m.object);
+    if (!id) {
+      return Fail(Where(m) + ": " + id.error().message);
+    }
+    auto [it, inserted] = live_seen.emplace(id->Key(), Where(m));
+    if (!inserted) {
+      return Fail(Where(m) + ": duplicate live object " + id->DisplayName() + " (also in " +
+                  it->second + ")");
+    }
+    live.push_back(std::move(m.object));
+  }
+
   std::vector<hashing::Target> targets;
   if (bundle_doc->has_value()) {
     auto bundle = render::ParseBundle(**bundle_doc, *policy);
@@ -115,25 +157,33 @@ int DiffCommand(const std::vector<std::string>& argv) {
     if (!manifests) {
       return Fail(manifests.error().message);
     }
+    std::map<std::string, std::string> seen;  // identity -> "file:line"
     for (auto& m : *manifests) {
-      auto t = hashing::PrepareTarget(std::move(m.object), *policy, hasher, ns);
+      if (render::IsHookResource(m.object)) {
+        continue;  // hooks are not desired state
+      }
+      auto id = hashing::IdentityOf(m.object);
+      if (!id) {
+        return Fail(Where(m) + ": " + id.error().message);
+      }
+      std::string target_ns = ns;
+      if (id->namespace_.empty() && target_ns.empty() &&
+          !hashing::IsClusterScopedKind(id->group, id->kind)) {
+        target_ns = InferNamespace(*id, live);
+      }
+      auto t = hashing::PrepareTarget(std::move(m.object), *policy, hasher, target_ns);
       if (!t) {
-        return Fail(m.file + (m.line > 0 ? ":" + std::to_string(m.line) : "") + ": " +
-                    t.error().message);
+        return Fail(Where(m) + ": " + t.error().message);
+      }
+      auto [it, inserted] = seen.emplace(t->id.Key(), Where(m));
+      if (!inserted) {
+        return Fail(Where(m) + ": duplicate resource " + t->id.DisplayName() + " (also in " +
+                    it->second + ")");
       }
       targets.push_back(std::move(*t));
     }
   }
 
-  auto live_manifests = render::ReadManifestPath(args->Get("--live"));
-  if (!live_manifests) {
-    return Fail(live_manifests.error().message);
-  }
-  std::vector<hashing::Value> live;
-  live.reserve(live_manifests->size());
-  for (auto& m : *live_manifests) {
-    live.push_back(std::move(m.object));
-  }
   auto evaluation = hashing::EvaluateSet(targets, live, *policy, hasher);
   if (!evaluation) {
     return Fail(evaluation.error().message);

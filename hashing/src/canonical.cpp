@@ -301,6 +301,23 @@ bool IsQuantityPath(std::string_view schema_path, const Policy& policy) {
     }
   }
   const std::string_view parent = ParentPath(schema_path);
+  // Fast reject: quantity maps end in one of these segments, quantity leaves in one of those.
+  auto last_segment = [](std::string_view p) {
+    auto dot = p.rfind('.');
+    return dot == std::string_view::npos ? p : p.substr(dot + 1);
+  };
+  const std::string_view map_name = last_segment(parent);
+  static constexpr std::string_view kMapNames[] = {
+      "requests", "limits",  "overhead",       "capacity", "allocatable", "hard",
+      "used",     "default", "defaultRequest", "max",      "min",         "maxLimitRequestRatio"};
+  const std::string_view leaf_name = last_segment(schema_path);
+  const bool map_candidate =
+      std::find(std::begin(kMapNames), std::end(kMapNames), map_name) != std::end(kMapNames);
+  const bool leaf_candidate = leaf_name == "sizeLimit" || leaf_name == "divisor" ||
+                              leaf_name == "averageValue" || leaf_name == "value";
+  if (!map_candidate && !leaf_candidate) {
+    return false;
+  }
   static constexpr std::string_view kQuantityMaps[] = {"resources.requests",
                                                        "resources.limits",
                                                        "spec.overhead",

@@ -395,6 +395,7 @@ class Engine::Walker {
                   Verdict* verdict) {
     Reset(target, live, context, verdict);
     XXH3_128bits_reset(&declared_);
+    feed_len_ = 0;
     frames_.push_back(Frame{});
     frames_.back().target = &target.object;
     frames_.back().live = live;
@@ -403,6 +404,7 @@ class Engine::Walker {
     frames_.pop_back();
 
     LiveDigests out;
+    FlushFeed();
     out.declared = ToDigest(XXH3_128bits_digest(&declared_));
     out.live_only = Digest128{extra_high_, extra_low_};
     out.in_sync = out.declared == target.digest && extra_count_ == 0;
@@ -438,8 +440,11 @@ class Engine::Walker {
     drifts_.clear();
     aggregated_role_ = kind_ == "ClusterRole" && group_ == "rbac.authorization.k8s.io" &&
                        target.object.Find("aggregationRule") != nullptr;
+    cursor_depth_ = 1;
     LoadManagedFields(live);
     PrepareRules(target.id);
+    track_pointers_ = verdict != nullptr || !rules_.empty() || !policy_.sensitive_paths.empty() ||
+                      (kind_ == "Secret" && group_.empty());
     for (const char* path :
          {"/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt",
           "/spec/jobTemplate/spec/template/metadata/annotations/"
@@ -517,20 +522,29 @@ class Engine::Walker {
     } else {
       schema_.append("[]");
     }
-    AppendPointerToken(pointer_, pointer_token);
-    AppendPointerToken(git_pointer_, git_token);
+    if (track_pointers_) {
+      AppendPointerToken(pointer_, pointer_token);
+      AppendPointerToken(git_pointer_, git_token);
+    }
     managed_.push_back('\x1f');
     managed_.append(segment_prefix);
     managed_.append(segment_body);
-    const std::string_view managed_segment(managed_.data() + f.managed_len + 1,
-                                           managed_.size() - f.managed_len - 1);
-    // Descend every managedFields cursor (no allocation: cursors_ keeps its capacity).
-    const std::size_t parent_base = frames_.back().cursor_base;
-    const std::size_t depth = frames_.size();
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      cursors_.push_back(cursors_[parent_base + i].Child(managed_segment, depth));
+    frames_.push_back(f);  // cursors are descended lazily (EnsureCursors)
+  }
+
+  // Descends the managedFields cursors of every frame above the computed prefix.
+  void EnsureCursors() {
+    for (std::size_t k = cursor_depth_; k < frames_.size(); ++k) {
+      Frame& f = frames_[k];
+      const std::size_t end = k + 1 < frames_.size() ? frames_[k + 1].managed_len : managed_.size();
+      const std::string_view segment(managed_.data() + f.managed_len + 1, end - f.managed_len - 1);
+      const std::size_t parent_base = frames_[k - 1].cursor_base;
+      f.cursor_base = cursors_.size();
+      for (std::size_t i = 0; i < entries_.size(); ++i) {
+        cursors_.push_back(cursors_[parent_base + i].Child(segment, k));
+      }
     }
-    frames_.push_back(f);
+    cursor_depth_ = frames_.size();
   }
 
   void Pop() {
@@ -539,12 +553,16 @@ class Engine::Walker {
     pointer_.resize(f.pointer_len);
     git_pointer_.resize(f.git_pointer_len);
     managed_.resize(f.managed_len);
-    cursors_.resize(f.cursor_base);
+    if (frames_.size() <= cursor_depth_) {
+      cursors_.resize(f.cursor_base);
+      cursor_depth_ = frames_.size() - 1;
+    }
     frames_.pop_back();
   }
 
   // ----- ownership -----
-  const ManagedEntry* OwnerHere() const {
+  const ManagedEntry* OwnerHere() {
+    EnsureCursors();
     const std::size_t base = frames_.back().cursor_base;
     const std::size_t depth = frames_.size() - 1;
     const ManagedEntry* best = nullptr;
@@ -562,10 +580,11 @@ class Engine::Walker {
     return best;
   }
 
-  bool AnyNonSystemCursorHere() const {
+  bool AnyNonSystemCursorHere() {
     if (!any_non_system_) {
       return false;
     }
+    EnsureCursors();
     const std::size_t base = frames_.back().cursor_base;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       if (entries_[i].manager_class != ManagerClass::kSystem && cursors_[base + i].Alive()) {
@@ -598,8 +617,9 @@ class Engine::Walker {
   }
 
   // ----- leaf encoding -----
-  void TargetLeaf(const Value& t, std::string& out) const {
-    EncodeLeafValue(t, IsQuantityPath(schema_, policy_), out);
+  void TargetLeaf(const Value& t, std::string& out) {
+    leaf_quantity_ = IsQuantityPath(schema_, policy_);
+    EncodeLeafValue(t, leaf_quantity_, out);
   }
 
   void LiveLeaf(element l, std::string& out) {
@@ -609,7 +629,7 @@ class Engine::Walker {
       EncodeLeafValue(Value::String(hasher_.Mask(s)), false, out);
       return;
     }
-    EncodeLeafElement(l, IsQuantityPath(schema_, policy_), out);
+    EncodeLeafElement(l, leaf_quantity_, out);
   }
 
   Value LiveToMaskedValue(element l) {
@@ -619,16 +639,28 @@ class Engine::Walker {
   // ----- hashing -----
   void Feed(std::string_view bytes) {
     if (probe_depth_ == 0) {
-      XXH3_128bits_update(&declared_, bytes.data(), bytes.size());
+      if (feed_len_ + bytes.size() > sizeof(feed_buf_)) {
+        FlushFeed();
+        if (bytes.size() > sizeof(feed_buf_) / 2) {
+          XXH3_128bits_update(&declared_, bytes.data(), bytes.size());
+          return;
+        }
+      }
+      std::memcpy(feed_buf_ + feed_len_, bytes.data(), bytes.size());
+      feed_len_ += bytes.size();
+    }
+  }
+  void FlushFeed() {
+    if (feed_len_ > 0) {
+      XXH3_128bits_update(&declared_, feed_buf_, feed_len_);
+      feed_len_ = 0;
     }
   }
   void Feed(char c) { Feed(std::string_view(&c, 1)); }
 
   void FeedTargetFull(const Value& t) {
     if (probe_depth_ == 0) {
-      EncodeCanonical(t, schema_, *target_, policy_, [this](std::string_view b) {
-        XXH3_128bits_update(&declared_, b.data(), b.size());
-      });
+      EncodeCanonical(t, schema_, *target_, policy_, [this](std::string_view b) { Feed(b); });
     }
   }
 
@@ -839,7 +871,7 @@ class Engine::Walker {
   void WalkLeaf(const Value& t, const element* live) {
     TargetLeaf(t, tbuf_);
     if (live == nullptr) {
-      if (IsZeroLeaf(t) || DeclaredDrift(&t, nullptr) == Outcome::kEqual) {
+      if (IsZeroLeaf(t) || t.IsEmpty() || DeclaredDrift(&t, nullptr) == Outcome::kEqual) {
         Feed(tbuf_);
       } else {
         Feed('X');
@@ -1312,6 +1344,11 @@ class Engine::Walker {
   std::string lbuf_;
 
   XXH3_state_t declared_{};
+  bool leaf_quantity_ = false;
+  bool track_pointers_ = true;
+  std::size_t cursor_depth_ = 1;  // frames_[0, cursor_depth_) have their cursors descended
+  char feed_buf_[1024];
+  std::size_t feed_len_ = 0;
   std::uint64_t extra_high_ = 0;
   std::uint64_t extra_low_ = 0;
   std::size_t extra_count_ = 0;

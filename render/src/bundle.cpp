@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 
 #include "plumbline/hashing/schema_tables.h"
+#include "plumbline/render/manifest.h"
 
 namespace plumbline::render {
 using hashing::Value;
@@ -92,6 +93,9 @@ Result<Bundle> BuildBundle(const std::vector<RenderedSource>& sources,
   for (const auto& source : sources) {
     bundle.sources.push_back(source.info);
     for (const auto& m : source.manifests) {
+      if (IsHookResource(m.object)) {
+        continue;
+      }
       auto target = hashing::PrepareTarget(m.object, policy, hasher, default_namespace);
       if (!target) {
         return MakeError(target.error().code, m.file +

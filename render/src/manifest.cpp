@@ -72,7 +72,111 @@ Status AddDocument(Value doc, const std::string& label, int line, std::vector<Ma
   return Status::Ok();
 }
 
+// Offset of the first JSON syntax error (simdjson reports none); text.size() when it finds
+// none. Used only to name the line in an error message.
+class JsonScanner {
+ public:
+  explicit JsonScanner(std::string_view text) : text_(text) {}
+  std::size_t FirstError() {
+    for (;;) {
+      Space();
+      if (pos_ >= text_.size()) {
+        return text_.size();
+      }
+      if (!ParseValue(0)) {
+        return pos_;
+      }
+    }
+  }
+
+ private:
+  void Space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
+                                   text_[pos_] == '\r' || text_[pos_] == '\t')) {
+      ++pos_;
+    }
+  }
+  bool Eat(char c) {
+    Space();
+    if (pos_ < text_.size() && text_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  bool ParseString() {
+    if (!Eat('"')) {
+      return false;
+    }
+    while (pos_ < text_.size() && text_[pos_] != '"') {
+      if (text_[pos_] == '\\') {
+        ++pos_;
+      }
+      ++pos_;
+    }
+    return Eat('"');
+  }
+  bool ParseValue(int depth) {
+    if (depth > 1000) {
+      return false;
+    }
+    Space();
+    if (pos_ >= text_.size()) {
+      return false;
+    }
+    const char c = text_[pos_];
+    if (c == '{') {
+      ++pos_;
+      if (Eat('}')) {
+        return true;
+      }
+      do {
+        if (!ParseString() || !Eat(':') || !ParseValue(depth + 1)) {
+          return false;
+        }
+      } while (Eat(','));
+      return Eat('}');
+    }
+    if (c == '[') {
+      ++pos_;
+      if (Eat(']')) {
+        return true;
+      }
+      do {
+        if (!ParseValue(depth + 1)) {
+          return false;
+        }
+      } while (Eat(','));
+      return Eat(']');
+    }
+    if (c == '"') {
+      return ParseString();
+    }
+    const std::size_t start = pos_;
+    while (pos_ < text_.size() &&
+           std::string_view("{}[],: \n\r\t\"").find(text_[pos_]) == std::string_view::npos) {
+      ++pos_;
+    }
+    return pos_ > start;
+  }
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+int LineOf(std::string_view text, std::size_t offset) {
+  return 1 + static_cast<int>(std::count(
+                 text.begin(),
+                 text.begin() + static_cast<std::ptrdiff_t>(std::min(offset, text.size())), '\n'));
+}
+
 }  // namespace
+
+bool IsHookResource(const hashing::Value& object) {
+  const Value* meta = object.Find("metadata");
+  const Value* annotations = meta != nullptr ? meta->Find("annotations") : nullptr;
+  return annotations != nullptr && (annotations->Find("helm.sh/hook") != nullptr ||
+                                    annotations->Find("argocd.argoproj.io/hook") != nullptr);
+}
 
 Result<std::vector<Manifest>> ReadManifestText(std::string_view text, const std::string& label) {
   std::vector<Manifest> out;
@@ -82,7 +186,8 @@ Result<std::vector<Manifest>> ReadManifestText(std::string_view text, const std:
   if (LooksLikeJson(text)) {
     auto docs = hashing::ParseJsonStream(text);
     if (!docs) {
-      return At(label, 0, docs.error().message);
+      const std::size_t offset = JsonScanner(text).FirstError();
+      return At(label, offset < text.size() ? LineOf(text, offset) : 0, docs.error().message);
     }
     for (Value& doc : *docs) {
       PLUMBLINE_RETURN_IF_ERROR(AddDocument(std::move(doc), label, 0, out, 0));
@@ -110,6 +215,9 @@ Result<std::vector<Manifest>> ReadManifestText(std::string_view text, const std:
 
 Result<std::vector<Manifest>> ReadManifestFile(const std::string& path, const std::string& label) {
   std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return MakeError(ErrorCode::kIo, label + ": cannot read: not a regular file");
+  }
   const auto size = fs::file_size(path, ec);
   if (ec) {
     return MakeError(ErrorCode::kIo, label + ": cannot read: " + ec.message());

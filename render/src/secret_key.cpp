@@ -1,6 +1,7 @@
 #include "plumbline/render/secret_key.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,11 +13,50 @@
 
 namespace plumbline::render {
 
+HmacSecretHasher::HmacSecretHasher(std::string key) : key_(std::move(key)) {
+  unsigned char block[64] = {};
+  if (key_.size() > 64) {
+    unsigned int n = 0;
+    EVP_Digest(key_.data(), key_.size(), block, &n, EVP_sha256(), nullptr);
+  } else {
+    std::memcpy(block, key_.data(), key_.size());
+  }
+  unsigned char ipad[64];
+  unsigned char opad[64];
+  for (int i = 0; i < 64; ++i) {
+    ipad[i] = static_cast<unsigned char>(block[i] ^ 0x36);
+    opad[i] = static_cast<unsigned char>(block[i] ^ 0x5c);
+  }
+  auto* inner = EVP_MD_CTX_new();
+  auto* outer = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(inner, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(inner, ipad, 64);
+  EVP_DigestInit_ex(outer, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(outer, opad, 64);
+  inner_ = inner;
+  outer_ = outer;
+}
+
+HmacSecretHasher::~HmacSecretHasher() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(inner_));
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(outer_));
+}
+
 std::string HmacSecretHasher::Mask(std::string_view value) const {
+  struct Ctx {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Ctx scratch;
+  unsigned char inner_digest[EVP_MAX_MD_SIZE];
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(value.data()), value.size(), digest, &length);
+  EVP_MD_CTX_copy_ex(scratch.ctx, static_cast<const EVP_MD_CTX*>(inner_));
+  EVP_DigestUpdate(scratch.ctx, value.data(), value.size());
+  EVP_DigestFinal_ex(scratch.ctx, inner_digest, &length);
+  EVP_MD_CTX_copy_ex(scratch.ctx, static_cast<const EVP_MD_CTX*>(outer_));
+  EVP_DigestUpdate(scratch.ctx, inner_digest, length);
+  EVP_DigestFinal_ex(scratch.ctx, digest, &length);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "<redacted:hmac-sha256:";
   for (unsigned int i = 0; i < 8 && i < length; ++i) {

@@ -20,7 +20,7 @@ using plumbline::testing::WriteFileForTest;
 namespace fs = std::filesystem;
 
 // The three ways a file reaches the parser: as a render source, as diff's --target, as --live.
-// Each must fail the same way; `label` is what the message must contain (file[:line]).
+// Each must fail the same way, with a message containing every string of `must_contain`.
 void CheckAllEntryPoints(const CliSandbox& sb, const std::string& path,
                          const std::vector<std::string>& must_contain) {
   const std::string valid = CliData("bad/valid.yaml");
@@ -43,8 +43,9 @@ std::string FileName(const std::string& path) { return fs::path(path).filename()
 
 // A ConfigMap whose serialized size is about `bytes`.
 std::string ConfigMapOfSize(std::size_t bytes) {
-  std::string text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: demo\n"
-                     "data:\n";
+  std::string text =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: demo\n"
+      "data:\n";
   const std::string value(1000, 'x');
   for (std::size_t i = 0; text.size() < bytes; ++i) {
     text += "  key-" + std::to_string(i) + ": " + value + "\n";
@@ -56,6 +57,7 @@ std::string ConfigMapOfSize(std::size_t bytes) {
 
 TEST_CASE("the valid control file is accepted by every entry point", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::string valid = CliData("bad/valid.yaml");
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"render", valid}, {"diff", "--target", valid, "--live", valid}}) {
@@ -67,12 +69,14 @@ TEST_CASE("the valid control file is accepted by every entry point", "[cli][bad-
 
 TEST_CASE("bad input: malformed YAML (tab indentation)", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::string f = CliData("bad/tab-indent.yaml");
   CheckAllEntryPoints(sb, f, {FileName(f) + ":7"});
 }
 
 TEST_CASE("bad input: malformed JSON", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::string f = CliData("bad/malformed.json");
   CheckAllEntryPoints(sb, f, {FileName(f)});
 }
@@ -80,12 +84,14 @@ TEST_CASE("bad input: malformed JSON", "[cli][bad-input]") {
 TEST_CASE("bad input: malformed JSON error names the line", "[cli][bad-input]") {
   // The stray comma is on line 4 of malformed.json.
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::string f = CliData("bad/malformed.json");
   CheckAllEntryPoints(sb, f, {FileName(f) + ":4"});
 }
 
 TEST_CASE("bad input: a document without kind", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::string f = CliData("bad/missing-kind.yaml");
   CheckAllEntryPoints(sb, f, {FileName(f) + ":7", "kind"});
   SECTION("JSON") {
@@ -98,6 +104,7 @@ TEST_CASE("bad input: a document without kind", "[cli][bad-input]") {
 
 TEST_CASE("bad input: a document without apiVersion", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::string f = CliData("bad/missing-apiversion.yaml");
   CheckAllEntryPoints(sb, f, {FileName(f) + ":7", "apiVersion"});
 }
@@ -105,12 +112,14 @@ TEST_CASE("bad input: a document without apiVersion", "[cli][bad-input]") {
 TEST_CASE("bad input: duplicate identities", "[cli][bad-input]") {
   // The second ConfigMap demo/twice starts on line 9.
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::string f = CliData("bad/duplicate-identity.yaml");
   CheckAllEntryPoints(sb, f, {FileName(f) + ":9", "twice"});
 }
 
 TEST_CASE("bad input: duplicate identities across two files of a folder", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const fs::path dir = sb.dir() / "dup";
   const std::string valid = CliData("bad/valid.yaml");
   fs::create_directories(dir);
@@ -122,17 +131,18 @@ TEST_CASE("bad input: duplicate identities across two files of a folder", "[cli]
     CheckOneLineError(sb.Plumbline({"render", dir.string()}), {"a.yaml", "b.yaml"});
   }
   SECTION("diff --target") {
-    CheckOneLineError(
-        sb.Plumbline({"diff", "--target", dir.string(), "--live", other}), {"a.yaml", "b.yaml"});
+    CheckOneLineError(sb.Plumbline({"diff", "--target", dir.string(), "--live", other}),
+                      {"a.yaml", "b.yaml"});
   }
   SECTION("diff --live") {
-    CheckOneLineError(
-        sb.Plumbline({"diff", "--target", other, "--live", dir.string()}), {"a.yaml", "b.yaml"});
+    CheckOneLineError(sb.Plumbline({"diff", "--target", other, "--live", dir.string()}),
+                      {"a.yaml", "b.yaml"});
   }
 }
 
 TEST_CASE("bad input: an object over 3 MiB", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::string big = sb.Path("big-configmap.yaml");
   WriteFileForTest(big, ConfigMapOfSize(3u * 1024 * 1024 + 64 * 1024));
   CheckAllEntryPoints(sb, big, {"big-configmap.yaml"});
@@ -148,12 +158,14 @@ TEST_CASE("bad input: an object over 3 MiB", "[cli][bad-input]") {
 
 TEST_CASE("bad input: a YAML alias bomb (billion laughs)", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::string f = CliData("bad/alias-bomb.yaml");
   CheckAllEntryPoints(sb, f, {FileName(f) + ":"});
 }
 
 TEST_CASE("bad input: deep nesting", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::size_t depth = 100000;
   SECTION("YAML") {
     const std::string f = sb.Path("deep.yaml");
@@ -163,15 +175,17 @@ TEST_CASE("bad input: deep nesting", "[cli][bad-input]") {
   }
   SECTION("JSON") {
     const std::string f = sb.Path("deep.json");
-    WriteFileForTest(f, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
-                        "\"deep\"},\"data\":" +
-                            std::string(depth, '[') + std::string(depth, ']') + "}\n");
+    WriteFileForTest(f,
+                     "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                     "\"deep\"},\"data\":" +
+                         std::string(depth, '[') + std::string(depth, ']') + "}\n");
     CheckAllEntryPoints(sb, f, {"deep.json"});
   }
 }
 
 TEST_CASE("bad input: binary garbage", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   std::mt19937 rng(20250603);  // fixed seed: the same bytes on every run
   std::string bytes(64 * 1024, '\0');
   for (auto& c : bytes) {
@@ -198,6 +212,7 @@ TEST_CASE("bad input: binary garbage", "[cli][bad-input]") {
 
 TEST_CASE("bad input: unreadable paths", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   SECTION("a path that does not exist") {
     CheckAllEntryPoints(sb, sb.Path("no-such-file.yaml"), {"no-such-file.yaml"});
   }
@@ -226,6 +241,7 @@ TEST_CASE("bad input: unreadable paths", "[cli][bad-input]") {
 
 TEST_CASE("bad command lines", "[cli][bad-input]") {
   CliSandbox sb;
+  sb.set_timeout(plumbline::testing::kBadInputTimeout);
   const std::string valid = CliData("bad/valid.yaml");
   SECTION("unknown option to diff") {
     CheckOneLineError(sb.Plumbline({"diff", "--target", valid, "--live", valid, "--bogus", "x"}),
@@ -247,9 +263,7 @@ TEST_CASE("bad command lines", "[cli][bad-input]") {
     CheckOneLineError(sb.Plumbline({"diff", "--target", valid, "--live", valid, "-o", "yaml"}),
                       {"-o"});
   }
-  SECTION("render without a source") {
-    CheckOneLineError(sb.Plumbline({"render"}), {"SOURCE"});
-  }
+  SECTION("render without a source") { CheckOneLineError(sb.Plumbline({"render"}), {"SOURCE"}); }
   SECTION("a policy file that does not exist") {
     CheckOneLineError(sb.Plumbline({"diff", "--target", valid, "--live", valid, "--policy",
                                     sb.Path("no-policy.yaml")}),

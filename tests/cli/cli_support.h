@@ -3,15 +3,6 @@
 // private HOME so the HMAC key file lands in a temporary folder. Single-threaded test code.
 #pragma once
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -27,9 +18,18 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "plumbline/hashing/json.h"
 #include "plumbline/hashing/value.h"
+
 #include "support/shared_dir.h"
 
 namespace plumbline::testing {
@@ -41,6 +41,8 @@ using hashing::Value;
 inline constexpr std::chrono::seconds kRunTimeout{60};
 // Output beyond this is discarded (and flagged), so a runaway child cannot exhaust the test.
 inline constexpr std::size_t kMaxCapturedBytes = 64u << 20;
+// Bad input must fail fast; a run still going after this long counts as a hang.
+inline constexpr std::chrono::seconds kBadInputTimeout{30};
 // Peak resident memory allowed for runs on hostile input ("never unbounded memory").
 inline constexpr long kMaxRssKbOnBadInput = 512L * 1024;
 
@@ -103,8 +105,9 @@ inline ProcessResult RunProcessForTest(const ProcessSpec& spec) {
   posix_spawnattr_setsigmask(&attr, &no_signals);
   posix_spawnattr_setsigdefault(&attr, &default_signals);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                     POSIX_SPAWN_SETSIGDEF));
+  posix_spawnattr_setflags(
+      &attr,
+      static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
 
   std::vector<char*> argv;
   for (const auto& a : spec.argv) {
@@ -118,8 +121,7 @@ inline ProcessResult RunProcessForTest(const ProcessSpec& spec) {
   envp.push_back(nullptr);
 
   pid_t pid = -1;
-  const int spawn_rc =
-      posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  const int spawn_rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(out_pipe[1]);
@@ -201,8 +203,7 @@ inline ProcessResult RunProcessForTest(const ProcessSpec& spec) {
     result.term_signal = WTERMSIG(status);
   }
   result.max_rss_kb = usage.ru_maxrss;
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 
@@ -349,11 +350,15 @@ class CliSandbox {
   CliSandbox& operator=(const CliSandbox&) = delete;
 
   const fs::path& dir() const { return dir_; }
+  // Time bound of every later run (kRunTimeout unless set).
+  void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
   std::string Path(const std::string& relative) const { return (dir_ / relative).string(); }
   std::string KeyFile() const {
     return (dir_ / "home" / ".config" / "plumbline" / "hmac.key").string();
   }
 
+  // A minimal environment: nothing of the caller's leaks in except the tool and sanitizer
+  // settings below (no PLUMBLINE_HMAC_KEY_FILE: the key must land in this sandbox).
   std::vector<std::string> Env(const EnvOverrides& overrides = {}) const {
     std::map<std::string, std::string> env;
     env["PATH"] = TestPathEnv();
@@ -361,7 +366,8 @@ class CliSandbox {
     env["XDG_CONFIG_HOME"] = (dir_ / "home" / ".config").string();
     env["LC_ALL"] = "C";
     env["GIT_CONFIG_NOSYSTEM"] = "1";
-    for (const char* pass : {"TMPDIR", "PLUMBLINE_HELM"}) {
+    for (const char* pass :
+         {"TMPDIR", "PLUMBLINE_HELM", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
       if (const char* v = std::getenv(pass); v != nullptr) {
         env[pass] = v;
       }
@@ -388,6 +394,7 @@ class CliSandbox {
     spec.argv.insert(spec.argv.end(), args.begin(), args.end());
     spec.env = Env(overrides);
     spec.cwd = cwd;
+    spec.timeout = timeout_;
     return RunProcessForTest(spec);
   }
 
@@ -397,11 +404,13 @@ class CliSandbox {
     spec.argv = argv;
     spec.env = Env();
     spec.cwd = cwd;
+    spec.timeout = timeout_;
     return RunProcessForTest(spec);
   }
 
  private:
   fs::path dir_;
+  std::chrono::milliseconds timeout_ = kRunTimeout;
 };
 
 // The project's own CLI fixtures.
@@ -419,7 +428,8 @@ inline void CopyTreeForTest(const fs::path& from, const fs::path& to) {
 
 // A well-behaved failure: exit status 2, in time, no signal, nothing on stdout, and exactly one
 // stderr line "plumbline: error: ..." that contains every string in `must_contain`.
-inline void CheckOneLineError(const ProcessResult& r, const std::vector<std::string>& must_contain) {
+inline void CheckOneLineError(const ProcessResult& r,
+                              const std::vector<std::string>& must_contain) {
   INFO(r.Describe());
   REQUIRE(r.started);
   CHECK_FALSE(r.timed_out);

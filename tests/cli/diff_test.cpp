@@ -100,11 +100,11 @@ Value DiffJson(const CliSandbox& sb, const std::string& target, const std::strin
 
 // The four resources of the app, all in sync except those named in `drifted` (kind/name).
 void CheckOthersInSync(const Value& doc, const std::set<std::string>& drifted) {
-  for (const auto& [kind, name] : std::vector<std::pair<std::string, std::string>>{
-           {"Deployment", "web"},
-           {"Service", "web"},
-           {"ConfigMap", "web-config"},
-           {"Secret", "web-credentials"}}) {
+  for (const auto& [kind, name] :
+       std::vector<std::pair<std::string, std::string>>{{"Deployment", "web"},
+                                                        {"Service", "web"},
+                                                        {"ConfigMap", "web-config"},
+                                                        {"Secret", "web-credentials"}}) {
     if (drifted.count(kind + "/" + name) != 0) {
       continue;
     }
@@ -157,8 +157,7 @@ TEST_CASE("diff: live snapshot in sync with the app exits 0", "[cli][diff]") {
                         StringAt(r, "kind") + "/" + StringAt(r, "namespace") + "/" +
                         StringAt(r, "name"));
     }
-    CHECK(identities == std::set<std::string>{"apps/v1/Deployment/shop/web",
-                                              "/v1/Service/shop/web",
+    CHECK(identities == std::set<std::string>{"apps/v1/Deployment/shop/web", "/v1/Service/shop/web",
                                               "/v1/ConfigMap/shop/web-config",
                                               "/v1/Secret/shop/web-credentials"});
     const Value* summary = doc.Find("summary");
@@ -261,8 +260,8 @@ TEST_CASE("diff: an object absent live is missing", "[cli][diff]") {
 TEST_CASE("diff: an ignore rule in --policy suppresses the image change", "[cli][diff]") {
   CliSandbox sb;
   const std::string live = MakeLiveDir(sb, "live", {"deployment-image-kubectl-set.yaml"});
-  const Value doc = DiffJson(sb, CliData("app"), live, 0,
-                             {"--policy", CliData("policy/ignore-image.yaml")});
+  const Value doc =
+      DiffJson(sb, CliData("app"), live, 0, {"--policy", CliData("policy/ignore-image.yaml")});
   const Value* d = FindResource(doc, "Deployment", "web");
   REQUIRE(d != nullptr);
   CHECK(StringAt(*d, "verdict") == "in_sync");
@@ -275,9 +274,9 @@ TEST_CASE("diff: an ignore rule in --policy suppresses the image change", "[cli]
 
 TEST_CASE("diff: Secret values are never printed, raw or base64", "[cli][diff][secret]") {
   CliSandbox sb;
-  const std::vector<std::string> forbidden = {
-      kTargetPassword, Base64ForTest(kTargetPassword), kLivePassword,
-      Base64ForTest(kLivePassword), kLiveToken, Base64ForTest(kLiveToken)};
+  const std::vector<std::string> forbidden = {kTargetPassword, Base64ForTest(kTargetPassword),
+                                              kLivePassword,   Base64ForTest(kLivePassword),
+                                              kLiveToken,      Base64ForTest(kLiveToken)};
   // The check is only meaningful if the inputs really hold these values.
   REQUIRE(plumbline::testing::ReadFileForTest(CliData("app/secret.yaml")).find(kTargetPassword) !=
           std::string::npos);

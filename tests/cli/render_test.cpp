@@ -128,9 +128,7 @@ TEST_CASE("render: a plain folder of manifests", "[cli][render]") {
   REQUIRE(object->Find("data") != nullptr);
   CHECK(object->Find("data")->Find("DB_PASSWORD") != nullptr);
 
-  SECTION("stdout and -o give the same bytes") {
-    CHECK(RenderText(sb, {CliData("app")}) == text);
-  }
+  SECTION("stdout and -o give the same bytes") { CHECK(RenderText(sb, {CliData("app")}) == text); }
 }
 
 TEST_CASE("render: a multi-document YAML file", "[cli][render]") {
@@ -199,9 +197,7 @@ TEST_CASE("render: the bundle is byte-identical whatever the order of files, doc
   const std::string baseline = RenderText(sb, {(src / "app.yaml").string()});
   REQUIRE(ParseJsonForTest(baseline).Find("resources")->items().size() == 3);
 
-  SECTION("rendering again") {
-    CHECK(RenderText(sb, {(src / "app.yaml").string()}) == baseline);
-  }
+  SECTION("rendering again") { CHECK(RenderText(sb, {(src / "app.yaml").string()}) == baseline); }
   SECTION("documents in another order") {
     Stage(src, {{"app.yaml", CliData("order/docs-b.yaml")}});
     CHECK(RenderText(sb, {(src / "app.yaml").string()}) == baseline);
@@ -251,10 +247,11 @@ TEST_CASE("diff --target BUNDLE gives the same verdicts as diff of the manifests
     INFO(r.Describe());
     REQUIRE(r.exit_code == 0);
   }
+  int n = 0;
   for (const std::string drift :
        {"", "deployment-image-kubectl-set.yaml", "deployment-env-kubectl-set.yaml",
         "service-label-kubectl-label.yaml", "secret-edited-kubectl-edit.yaml"}) {
-    const fs::path live = sb.dir() / ("live-" + std::to_string(drift.size()));
+    const fs::path live = sb.dir() / ("live-" + std::to_string(n++));
     fs::create_directories(live);
     for (const auto& entry : fs::directory_iterator(CliData("live/in-sync"))) {
       fs::copy_file(entry.path(), live / entry.path().filename());
@@ -263,8 +260,8 @@ TEST_CASE("diff --target BUNDLE gives the same verdicts as diff of the manifests
       fs::remove(live / (drift.substr(0, drift.find('-')) + ".yaml"));
       fs::copy_file(CliData("live/drift/" + drift), live / drift);
     }
-    const ProcessResult from_manifests = sb.Plumbline(
-        {"diff", "--target", CliData("app"), "--live", live.string(), "-o", "json"});
+    const ProcessResult from_manifests =
+        sb.Plumbline({"diff", "--target", CliData("app"), "--live", live.string(), "-o", "json"});
     const ProcessResult from_bundle =
         sb.Plumbline({"diff", "--target", bundle, "--live", live.string(), "-o", "json"});
     INFO("live " << (drift.empty() ? "in sync" : drift) << "\nmanifests: "
@@ -278,8 +275,8 @@ TEST_CASE("diff --target BUNDLE gives the same verdicts as diff of the manifests
       const Value* rb = FindResource(b, StringAt(ra, "kind"), StringAt(ra, "name"));
       INFO(StringAt(ra, "kind") << "/" << StringAt(ra, "name"));
       REQUIRE(rb != nullptr);
-      for (const char* field : {"group", "version", "namespace", "verdict", "drift_kind", "paths",
-                                "suppressed"}) {
+      for (const char* field :
+           {"group", "version", "namespace", "verdict", "drift_kind", "paths", "suppressed"}) {
         INFO("field " << field);
         REQUIRE(ra.Find(field) != nullptr);
         REQUIRE(rb->Find(field) != nullptr);

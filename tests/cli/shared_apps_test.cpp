@@ -101,12 +101,15 @@ struct Pair {
 };
 
 const std::vector<Pair>& GitopsEnginePairs() {
-  static const std::vector<Pair> pairs = {
-      {"deployment", ""},          {"elasticsearch", "elasticsearch4"},
-      {"mutatingwebhookconfig", ""}, {"spinnaker-sa", ""},
-      {"wordpress", "argocd"},     {"grafana-clusterrole", ""},
-      {"sealedsecret", ""},        {"endpoints", ""},
-      {"aggr-clusterrole", ""}};
+  static const std::vector<Pair> pairs = {{"deployment", ""},
+                                          {"elasticsearch", "elasticsearch4"},
+                                          {"mutatingwebhookconfig", ""},
+                                          {"spinnaker-sa", ""},
+                                          {"wordpress", "argocd"},
+                                          {"grafana-clusterrole", ""},
+                                          {"sealedsecret", ""},
+                                          {"endpoints", ""},
+                                          {"aggr-clusterrole", ""}};
   return pairs;
 }
 
@@ -122,8 +125,8 @@ ProcessResult DiffPair(const CliSandbox& sb, const std::string& shared, const Pa
                 fs::copy_options::overwrite_existing);
   fs::copy_file(from + "-live.json", live / (pair.name + "-live.json"),
                 fs::copy_options::overwrite_existing);
-  std::vector<std::string> args = {"diff", "--target", target.string(), "--live", live.string(),
-                                   "-o", "json"};
+  std::vector<std::string> args = {"diff",        "--target", target.string(), "--live",
+                                   live.string(), "-o",       "json"};
   if (with_namespace && !pair.destination_namespace.empty()) {
     args.insert(args.end(), {"-n", pair.destination_namespace});
   }

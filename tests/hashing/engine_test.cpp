@@ -247,3 +247,20 @@ TEST_CASE("Engine: golden digests pin the canonical encoding", "[hashing][engine
   auto t = f.Target(kGitConfigMap);
   CHECK(t.digest.Hex() == "cfb9c87fc70deecae29e4cc54aad081e");
 }
+
+TEST_CASE("issue: an empty string inside an atomic list equals the live empty string",
+          "[hashing][engine]") {
+  // RBAC's core group is apiGroups: [""]; it was reported as drift (found by the benchmark).
+  Fixture f;
+  auto t = f.Target(R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role",
+    "metadata":{"name":"r"},"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["get"]}]})");
+  auto v = f.Compare(t, R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role",
+    "metadata":{"name":"r","namespace":"shop"},
+    "rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["get"]}]})");
+  CHECK_FALSE(v.drifted());
+  auto changed = f.Compare(t, R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role",
+    "metadata":{"name":"r","namespace":"shop"},
+    "rules":[{"apiGroups":["apps"],"resources":["pods"],"verbs":["get"]}]})");
+  REQUIRE(changed.drifted());
+  CHECK(changed.paths[0].pointer == "/rules/0/apiGroups/0");
+}

@@ -23,6 +23,10 @@ struct Manifest {
   int line = 0;      // 1-based line of the document (0 for JSON)
 };
 
+// Helm and Argo CD hooks (annotations helm.sh/hook, argocd.argoproj.io/hook) run at sync time
+// and are not part of the desired state, as in Argo CD: renders and diffs leave them out.
+bool IsHookResource(const hashing::Value& object);
+
 // Parses manifest text. `label` names the input in errors.
 Result<std::vector<Manifest>> ReadManifestText(std::string_view text, const std::string& label);
 Result<std::vector<Manifest>> ReadManifestFile(const std::string& path, const std::string& label);

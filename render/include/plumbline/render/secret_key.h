@@ -13,11 +13,16 @@ namespace plumbline::render {
 
 class HmacSecretHasher : public hashing::SecretHasher {
  public:
-  explicit HmacSecretHasher(std::string key) : key_(std::move(key)) {}
+  explicit HmacSecretHasher(std::string key);
+  ~HmacSecretHasher() override;
+  HmacSecretHasher(const HmacSecretHasher&) = delete;
+  HmacSecretHasher& operator=(const HmacSecretHasher&) = delete;
   std::string Mask(std::string_view value) const override;
 
  private:
   std::string key_;
+  void* inner_ = nullptr;  // EVP_MD_CTX after (key ^ ipad)
+  void* outer_ = nullptr;  // EVP_MD_CTX after (key ^ opad)
 };
 
 // Reads the key file, or creates it (mode 0600, 32 bytes from the OS CSPRNG) when `create` is

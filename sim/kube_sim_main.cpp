@@ -3,8 +3,6 @@
 //            [--state FILE] [--history N] [--bookmark-interval-ms N]
 // Prints "kube-sim listening on URL" once it accepts connections. SIGTERM/SIGINT exit cleanly
 // (saving --state).
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +10,9 @@
 #include <iterator>
 #include <string>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include "plumbline/render/manifest.h"
 #include "plumbline/sim/api.h"
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
         server_options.address =
             server_options.address.substr(1, server_options.address.size() - 2);
       }
-      server_options.port = static_cast<std::uint16_t>(std::strtoul(v.c_str() + colon + 1, nullptr, 10));
+      server_options.port =
+          static_cast<std::uint16_t>(std::strtoul(v.c_str() + colon + 1, nullptr, 10));
     } else if (a == "--tls-cert" && value(v)) {
       server_options.tls_cert_file = v;
     } else if (a == "--tls-key" && value(v)) {

@@ -52,8 +52,10 @@ struct ListRow {
   std::string_view kind;
   std::string_view path;
   ListType type;
-  std::string_view keys;          // "containerPort,protocol"
-  std::string_view key_defaults;  // "protocol=TCP"; values are strings
+  std::string_view keys;              // "containerPort,protocol"
+  std::string_view key_defaults;      // "protocol=TCP"; values are strings
+  std::string_view patch_strategies;  // "merge,retainKeys"; empty: SMP replaces the list
+  std::string_view patch_merge_key;   // "name"
 };
 
 constexpr ListRow kListRows[] = {
@@ -85,6 +87,11 @@ ListSemantics FromRow(const ListRow& row) {
     semantics.key_defaults.emplace_back(std::string(pair.substr(0, eq)),
                                         Value::String(std::string(pair.substr(eq + 1))));
   }
+  for (std::string_view strategy : SplitComma(row.patch_strategies)) {
+    semantics.patch_merge = semantics.patch_merge || strategy == "merge";
+    semantics.retain_keys = semantics.retain_keys || strategy == "retainKeys";
+  }
+  semantics.patch_merge_key = std::string(row.patch_merge_key);
   return semantics;
 }
 

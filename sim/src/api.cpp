@@ -6,13 +6,14 @@
 #include <ctime>
 #include <random>
 
-#include "api_internal.h"
 #include "plumbline/hashing/json.h"
 #include "plumbline/sim/defaults.h"
 #include "plumbline/sim/field_set.h"
 #include "plumbline/sim/patch.h"
 #include "plumbline/sim/protobuf.h"
 #include "plumbline/sim/server_side_apply.h"
+
+#include "api_internal.h"
 
 namespace plumbline::sim {
 
@@ -21,25 +22,11 @@ using hashing::Value;
 // ---------------------------------------------------------------------------------------------
 // Routing
 
-struct Api::Route {
-  enum class Kind { kNone, kVersion, kHealth, kDiscovery, kOpenApi, kResource, kControl };
-  Kind kind = Kind::kNone;
-  std::vector<std::string> segments;  // path split on '/'
-  Query query;
-  const ResourceType* type = nullptr;
-  std::string group;
-  std::string version;
-  std::string plural;
-  std::string namespace_;  // from the path
-  std::string name;
-  std::string subresource;
-};
-
 Api::Api(ApiOptions options)
     : options_(std::move(options)),
       store_(options_.history_limit),
-      seed_(static_cast<std::uint64_t>(
-          std::chrono::steady_clock::now().time_since_epoch().count())) {
+      seed_(
+          static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
   // The namespaces every cluster has.
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
     Value obj = Value::MakeObject();
@@ -63,9 +50,8 @@ std::string Api::NewUid() {
   const std::uint64_t a = rng();
   const std::uint64_t b = rng();
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx",
-                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
-                static_cast<unsigned>(a & 0xfff),
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
                 static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
                 static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return buf;
@@ -260,9 +246,8 @@ Response Api::Get(const Request& request, const Route& route) {
   Response r;
   if (WantsTable(request.accept)) {
     r.content_type = kTableContentType;
-    r.body = hashing::ToJson(
-        TableFor(*route.type, {std::make_shared<const Value>(*obj)}, true,
-                 std::to_string(store_.resource_version()), Now()));
+    r.body = hashing::ToJson(TableFor(*route.type, {std::make_shared<const Value>(*obj)}, true,
+                                      std::to_string(store_.resource_version()), Now()));
     return r;
   }
   r.body = hashing::ToJson(*obj);
@@ -301,15 +286,14 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
       stream->timeout_ms = std::strtoull(t.c_str(), nullptr, 10) * 1000;
     }
     auto first_table = std::make_shared<bool>(true);
-    auto encode = [this, type, table, first_table](std::string_view event_type,
-                                                  const Value& obj) {
+    auto encode = [this, type, table, first_table](std::string_view event_type, const Value& obj) {
       std::string line = "{\"type\":\"";
       line += event_type;
       line += "\",\"object\":";
       if (table) {
-        hashing::AppendJson(line, TableFor(*type, {std::make_shared<const Value>(obj)},
-                                           *first_table, std::string(obj.Find("metadata")->GetString("resourceVersion")),
-                                           Now()));
+        hashing::AppendJson(
+            line, TableFor(*type, {std::make_shared<const Value>(obj)}, *first_table,
+                           std::string(obj.Find("metadata")->GetString("resourceVersion")), Now()));
         *first_table = false;
       } else {
         hashing::AppendJson(line, obj);
@@ -360,22 +344,20 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
       }
     }
     std::weak_ptr<WatchStream> weak = stream;
-    const std::uint64_t id =
-        store_.Subscribe([weak, type, matches, encode](const StoreEvent& e) {
-          auto s = weak.lock();
-          if (!s || s->closed || e.resource != type || !matches(*e.object)) {
-            return;
-          }
-          s->Push(encode(EventTypeName(e.type), *e.object));
-        });
+    const std::uint64_t id = store_.Subscribe([weak, type, matches, encode](const StoreEvent& e) {
+      auto s = weak.lock();
+      if (!s || s->closed || e.resource != type || !matches(*e.object)) {
+        return;
+      }
+      s->Push(encode(EventTypeName(e.type), *e.object));
+    });
     stream->cancel = [this, id] { store_.Unsubscribe(id); };
     if (bookmarks) {
       stream->bookmark_interval_ms = options_.bookmark_interval_ms;
       stream->on_bookmark = [weak, type, this] {
         if (auto s = weak.lock()) {
-          s->Push(R"({"type":"BOOKMARK","object":{"kind":")" + type->kind +
-                  R"(","apiVersion":")" + type->ApiVersion() +
-                  R"(","metadata":{"resourceVersion":")" +
+          s->Push(R"({"type":"BOOKMARK","object":{"kind":")" + type->kind + R"(","apiVersion":")" +
+                  type->ApiVersion() + R"(","metadata":{"resourceVersion":")" +
                   std::to_string(store_.resource_version()) + R"("}}})" + "\n");
         }
       };
@@ -454,12 +436,11 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
     r.body = hashing::ToJson(table);
     return r;
   }
-  std::string body = "{\"kind\":\"" + type->kind + "List\",\"apiVersion\":\"" +
-                     type->ApiVersion() + "\",\"metadata\":{\"resourceVersion\":\"" +
-                     std::to_string(list_rv) + "\"";
+  std::string body = "{\"kind\":\"" + type->kind + "List\",\"apiVersion\":\"" + type->ApiVersion() +
+                     "\",\"metadata\":{\"resourceVersion\":\"" + std::to_string(list_rv) + "\"";
   if (!next_token.empty()) {
-    body += ",\"continue\":\"" + next_token + "\",\"remainingItemCount\":" +
-            std::to_string(remaining);
+    body +=
+        ",\"continue\":\"" + next_token + "\",\"remainingItemCount\":" + std::to_string(remaining);
   }
   body += "},\"items\":[";
   for (std::size_t k = 0; k < items.size(); ++k) {
@@ -560,8 +541,9 @@ Response Api::Create(const Request& request, const Route& route) {
   if (type.namespaced) {
     ns = route.namespace_.empty() ? std::string(meta->GetString("namespace")) : route.namespace_;
     if (!meta->GetString("namespace").empty() && meta->GetString("namespace") != ns) {
-      return BadRequest("the namespace of the provided object does not match the namespace sent "
-                        "on the request");
+      return BadRequest(
+          "the namespace of the provided object does not match the namespace sent "
+          "on the request");
     }
     if (ns.empty()) {
       ns = "default";
@@ -635,8 +617,8 @@ Response Api::Commit(const Request& request, const Route& route, const Value* ol
   // A write that changes nothing keeps the resourceVersion and emits no event.
   if (!created && old_obj != nullptr) {
     Value candidate = obj;
-    candidate.Find("metadata")->Set("resourceVersion",
-                                    *old_obj->Find("metadata")->Find("resourceVersion"));
+    candidate.Find("metadata")
+        ->Set("resourceVersion", *old_obj->Find("metadata")->Find("resourceVersion"));
     if (candidate == *old_obj) {
       Response r;
       r.status = 200;
@@ -725,9 +707,8 @@ Status Api::Load(const Value& object, const std::string& manager) {
   const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
   const ResourceType* type = registry_.FindKind(group, object.GetString("kind"));
   if (type == nullptr) {
-    return MakeError(ErrorCode::kNotFound,
-                     "no resource type for " + api_version + " " +
-                         std::string(object.GetString("kind")));
+    return MakeError(ErrorCode::kNotFound, "no resource type for " + api_version + " " +
+                                               std::string(object.GetString("kind")));
   }
   Request request;
   request.method = "POST";
@@ -783,7 +764,8 @@ Response Api::Update(const Request& request, const Route& route) {
     obj.Erase("status");
   }
   // An empty managedFields means "keep the live ones".
-  if (const Value* mf = obj.Find("metadata")->Find("managedFields"); mf == nullptr || mf->IsEmpty()) {
+  if (const Value* mf = obj.Find("metadata")->Find("managedFields");
+      mf == nullptr || mf->IsEmpty()) {
     if (const Value* old_mf = old_copy.Find("metadata")->Find("managedFields")) {
       obj.Find("metadata")->Set("managedFields", *old_mf);
     }
@@ -878,7 +860,8 @@ Response Api::Patch(const Request& request, const Route& route) {
     return BadRequest("the patch produced an invalid object");
   }
   const Value* new_rv = obj.Find("metadata")->Find("resourceVersion");
-  if (new_rv != nullptr && new_rv->text() != old_copy.Find("metadata")->GetString("resourceVersion")) {
+  if (new_rv != nullptr &&
+      new_rv->text() != old_copy.Find("metadata")->GetString("resourceVersion")) {
     return Conflict(type, route.name);
   }
   if (route.subresource == "status") {
@@ -898,8 +881,8 @@ Response Api::Patch(const Request& request, const Route& route) {
   if (mf_rewritten) {
     // Count the rewrite as a change even if nothing else changed (kubectl-wire.md 7.11).
     Route target = route;
-    auto stored_obj = store_.Put(route.type, route.namespace_, route.name, std::move(obj),
-                                 EventType::kModified);
+    auto stored_obj =
+        store_.Put(route.type, route.namespace_, route.name, std::move(obj), EventType::kModified);
     Response r;
     r.body = hashing::ToJson(*stored_obj);
     return r;
@@ -951,9 +934,10 @@ Response Api::Delete(const Request& request, const Route& route) {
     r.body = hashing::ToJson(last);
     return r;
   }
-  r.body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":{"name":")" +
-           route.name + R"(","group":")" + type.group + R"(","kind":")" + type.plural +
-           R"(","uid":")" + uid + R"("}})";
+  r.body =
+      R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":{"name":")" +
+      route.name + R"(","group":")" + type.group + R"(","kind":")" + type.plural + R"(","uid":")" +
+      uid + R"("}})";
   return r;
 }
 
@@ -1054,8 +1038,8 @@ Response Api::Scale(const Request& request, const Route& route) {
 // Persistence
 
 std::string Api::Snapshot() const {
-  std::string out = "{\"resourceVersion\":" + std::to_string(store_.resource_version()) +
-                    ",\"objects\":[";
+  std::string out =
+      "{\"resourceVersion\":" + std::to_string(store_.resource_version()) + ",\"objects\":[";
   bool first = true;
   // CRDs first so their kinds exist when the custom objects are restored.
   for (int pass = 0; pass < 2; ++pass) {

@@ -43,6 +43,20 @@ Response ErrorResponse(const Error& error);
 Response ApplyConflictResponse(const std::vector<ApplyConflict>& conflicts,
                                const std::string& api_version);
 
+struct Api::Route {
+  enum class Kind { kNone, kVersion, kHealth, kDiscovery, kOpenApi, kResource, kControl };
+  Kind kind = Kind::kNone;
+  std::vector<std::string> segments;  // path split on '/'
+  Query query;
+  const ResourceType* type = nullptr;
+  std::string group;
+  std::string version;
+  std::string plural;
+  std::string namespace_;  // from the path
+  std::string name;
+  std::string subresource;
+};
+
 bool WantsTable(const std::string& accept);
 hashing::Value TableFor(const ResourceType& type,
                         const std::vector<std::shared_ptr<const hashing::Value>>& objects,

@@ -1,8 +1,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "api_internal.h"
 #include "plumbline/hashing/json.h"
+
+#include "api_internal.h"
 
 namespace plumbline::sim {
 
@@ -112,7 +113,8 @@ std::string HumanDuration(long long seconds) {
   const long long hours = minutes / 60;
   if (hours < 8) {
     const long long m = minutes % 60;
-    return m == 0 ? std::to_string(hours) + "h" : std::to_string(hours) + "h" + std::to_string(m) + "m";
+    return m == 0 ? std::to_string(hours) + "h"
+                  : std::to_string(hours) + "h" + std::to_string(m) + "m";
   }
   if (hours < 48) {
     return std::to_string(hours) + "h";
@@ -177,8 +179,8 @@ Value Details(const ResourceType& type, const std::string& name) {
 
 Response NotFound(const ResourceType& type, const std::string& name) {
   const Value d = Details(type, name);
-  return StatusResponse(404, "NotFound",
-                        type.QualifiedResource() + " \"" + name + "\" not found", &d);
+  return StatusResponse(404, "NotFound", type.QualifiedResource() + " \"" + name + "\" not found",
+                        &d);
 }
 
 Response AlreadyExists(const ResourceType& type, const std::string& name) {
@@ -237,8 +239,7 @@ Response ApplyConflictResponse(const std::vector<ApplyConflict>& conflicts,
   for (const auto& c : conflicts) {
     Value cause = Value::MakeObject();
     cause.Set("type", Value::String("FieldManagerConflict"));
-    cause.Set("message",
-              Value::String("conflict with \"" + c.manager + "\" using " + api_version));
+    cause.Set("message", Value::String("conflict with \"" + c.manager + "\" using " + api_version));
     cause.Set("field", Value::String(c.field));
     causes.items().push_back(std::move(cause));
   }
@@ -246,9 +247,7 @@ Response ApplyConflictResponse(const std::vector<ApplyConflict>& conflicts,
   return StatusResponse(409, "Conflict", ConflictMessage(conflicts, api_version), &details);
 }
 
-bool WantsTable(const std::string& accept) {
-  return accept.find("as=Table") != std::string::npos;
-}
+bool WantsTable(const std::string& accept) { return accept.find("as=Table") != std::string::npos; }
 
 // ---------------------------------------------------------------------------------------------
 // Selectors
@@ -426,7 +425,8 @@ std::string EncodeContinue(std::uint64_t rv, const std::string& ns, const std::s
   const std::string raw = std::to_string(rv) + '\x1f' + ns + '\x1f' + name;
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char c : raw) {
+  for (char ch : raw) {
+    const auto c = static_cast<unsigned char>(ch);
     out.push_back(kHex[c >> 4]);
     out.push_back(kHex[c & 0xf]);
   }

@@ -1,12 +1,13 @@
 // Discovery (aggregated and legacy), the OpenAPI v3 index kubectl needs for validation, and the
 // control endpoint for fault injection.
 #define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include <set>
 
-#include "api_internal.h"
+#include <xxhash.h>
+
 #include "plumbline/hashing/json.h"
+
+#include "api_internal.h"
 
 namespace plumbline::sim {
 
@@ -249,8 +250,8 @@ Response Api::OpenApi(const Request& request, const Route& route) {
   // (kubectl-wire.md 3.3). No requestBody: kubectl then computes SMP from its own structs.
   std::map<std::string, Value> docs;
   for (const auto& t : registry_.All()) {
-    const std::string gv = t->group.empty() ? "api/" + t->version
-                                            : "apis/" + t->group + "/" + t->version;
+    const std::string gv =
+        t->group.empty() ? "api/" + t->version : "apis/" + t->group + "/" + t->version;
     Value& doc = docs[gv];
     if (doc.is_null()) {
       doc = Value::MakeObject();
@@ -275,8 +276,8 @@ Response Api::OpenApi(const Request& request, const Route& route) {
       params.items().push_back(std::move(param));
     }
     op.Set("parameters", std::move(params));
-    const std::string path = "/" + gv + (t->namespaced ? "/namespaces/{namespace}/" : "/") +
-                             t->plural + "/{name}";
+    const std::string path =
+        "/" + gv + (t->namespaced ? "/namespaces/{namespace}/" : "/") + t->plural + "/{name}";
     doc.Find("paths")->Set(path, Value::MakeObject()).Set("patch", std::move(op));
   }
   Response r;

@@ -1,5 +1,8 @@
 #include "plumbline/sim/http_server.h"
 
+#include <chrono>
+#include <cstdio>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,7 +12,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <chrono>
 
 namespace plumbline::sim {
 
@@ -40,8 +42,7 @@ class HttpServer::Impl {
         tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
       }
       if (ec) {
-        return MakeError(ErrorCode::kInvalidArgument,
-                         "TLS certificate or key: " + ec.message());
+        return MakeError(ErrorCode::kInvalidArgument, "TLS certificate or key: " + ec.message());
       }
     }
     beast::error_code ec;
@@ -88,9 +89,9 @@ class HttpServer::Impl {
       }
       socket.set_option(tcp::no_delay(true), ec);
       if (tls_) {
-        asio::co_spawn(io_, ServeTls(std::move(socket)), asio::detached);
+        asio::co_spawn(io_, ServeTls(std::move(socket)), OnSessionEnd);
       } else {
-        asio::co_spawn(io_, Serve(beast::tcp_stream(std::move(socket))), asio::detached);
+        asio::co_spawn(io_, Serve(beast::tcp_stream(std::move(socket))), OnSessionEnd);
       }
     }
   }
@@ -104,6 +105,18 @@ class HttpServer::Impl {
     }
     beast::get_lowest_layer(stream).expires_never();
     co_await Serve(std::move(stream));
+  }
+
+  // A session's failure ends that connection only; it is reported, never rethrown.
+  static void OnSessionEnd(const std::exception_ptr& e) {
+    if (!e) {
+      return;
+    }
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::fprintf(stderr, "kube-sim: connection ended by an error: %s\n", ex.what());
+    }
   }
 
   bool Authorized(const http::request<http::string_body>& req) const {
@@ -223,8 +236,8 @@ class HttpServer::Impl {
           chunk += watch->pending.front();
           watch->pending.pop_front();
         }
-        auto [ec, n] = co_await asio::async_write(
-            stream, http::make_chunk(asio::buffer(chunk)), kUseAwaitable);
+        auto [ec, n] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(chunk)),
+                                                  kUseAwaitable);
         (void)n;
         ok = !ec;
         continue;

@@ -81,31 +81,34 @@ void Containers(const Value& obj, std::initializer_list<const char*> pod_spec, s
 
 std::vector<Column> ColumnsFor(const std::string& kind) {
   if (kind == "Deployment") {
-    return {{"Name", "string", "name", 0},       {"Ready", "string", "", 0},
-            {"Up-to-date", "string", "", 0},     {"Available", "string", "", 0},
-            {"Age", "string", "", 0},            {"Containers", "string", "", 1},
-            {"Images", "string", "", 1},         {"Selector", "string", "", 1}};
+    return {{"Name", "string", "name", 0},   {"Ready", "string", "", 0},
+            {"Up-to-date", "string", "", 0}, {"Available", "string", "", 0},
+            {"Age", "string", "", 0},        {"Containers", "string", "", 1},
+            {"Images", "string", "", 1},     {"Selector", "string", "", 1}};
   }
   if (kind == "StatefulSet") {
-    return {{"Name", "string", "name", 0}, {"Ready", "string", "", 0}, {"Age", "string", "", 0},
-            {"Containers", "string", "", 1}, {"Images", "string", "", 1}};
+    return {{"Name", "string", "name", 0},
+            {"Ready", "string", "", 0},
+            {"Age", "string", "", 0},
+            {"Containers", "string", "", 1},
+            {"Images", "string", "", 1}};
   }
   if (kind == "ReplicaSet") {
-    return {{"Name", "string", "name", 0},  {"Desired", "integer", "", 0},
-            {"Current", "integer", "", 0},  {"Ready", "integer", "", 0},
-            {"Age", "string", "", 0},       {"Containers", "string", "", 1},
-            {"Images", "string", "", 1},    {"Selector", "string", "", 1}};
+    return {{"Name", "string", "name", 0}, {"Desired", "integer", "", 0},
+            {"Current", "integer", "", 0}, {"Ready", "integer", "", 0},
+            {"Age", "string", "", 0},      {"Containers", "string", "", 1},
+            {"Images", "string", "", 1},   {"Selector", "string", "", 1}};
   }
   if (kind == "DaemonSet") {
-    return {{"Name", "string", "name", 0},        {"Desired", "integer", "", 0},
-            {"Current", "integer", "", 0},        {"Ready", "integer", "", 0},
-            {"Up-to-date", "integer", "", 0},     {"Available", "integer", "", 0},
-            {"Node Selector", "string", "", 0},   {"Age", "string", "", 0}};
+    return {{"Name", "string", "name", 0},      {"Desired", "integer", "", 0},
+            {"Current", "integer", "", 0},      {"Ready", "integer", "", 0},
+            {"Up-to-date", "integer", "", 0},   {"Available", "integer", "", 0},
+            {"Node Selector", "string", "", 0}, {"Age", "string", "", 0}};
   }
   if (kind == "Service") {
-    return {{"Name", "string", "name", 0},        {"Type", "string", "", 0},
-            {"Cluster-IP", "string", "", 0},      {"External-IP", "string", "", 0},
-            {"Port(s)", "string", "", 0},         {"Age", "string", "", 0},
+    return {{"Name", "string", "name", 0},   {"Type", "string", "", 0},
+            {"Cluster-IP", "string", "", 0}, {"External-IP", "string", "", 0},
+            {"Port(s)", "string", "", 0},    {"Age", "string", "", 0},
             {"Selector", "string", "", 1}};
   }
   if (kind == "ConfigMap") {
@@ -124,8 +127,10 @@ std::vector<Column> ColumnsFor(const std::string& kind) {
     return {{"Name", "string", "name", 0}, {"Secrets", "integer", "", 0}, {"Age", "string", "", 0}};
   }
   if (kind == "Pod") {
-    return {{"Name", "string", "name", 0},   {"Ready", "string", "", 0},
-            {"Status", "string", "", 0},     {"Restarts", "string", "", 0},
+    return {{"Name", "string", "name", 0},
+            {"Ready", "string", "", 0},
+            {"Status", "string", "", 0},
+            {"Restarts", "string", "", 0},
             {"Age", "string", "", 0}};
   }
   if (kind == "Job") {
@@ -136,15 +141,15 @@ std::vector<Column> ColumnsFor(const std::string& kind) {
             {"Age", "string", "", 0}};
   }
   if (kind == "CronJob") {
-    return {{"Name", "string", "name", 0},       {"Schedule", "string", "", 0},
-            {"Timezone", "string", "", 0},       {"Suspend", "boolean", "", 0},
-            {"Active", "integer", "", 0},        {"Last Schedule", "string", "", 0},
+    return {{"Name", "string", "name", 0}, {"Schedule", "string", "", 0},
+            {"Timezone", "string", "", 0}, {"Suspend", "boolean", "", 0},
+            {"Active", "integer", "", 0},  {"Last Schedule", "string", "", 0},
             {"Age", "string", "", 0}};
   }
   if (kind == "HorizontalPodAutoscaler") {
-    return {{"Name", "string", "name", 0},       {"Reference", "string", "", 0},
-            {"Targets", "string", "", 0},        {"MinPods", "string", "", 0},
-            {"MaxPods", "integer", "", 0},       {"Replicas", "integer", "", 0},
+    return {{"Name", "string", "name", 0}, {"Reference", "string", "", 0},
+            {"Targets", "string", "", 0},  {"MinPods", "string", "", 0},
+            {"MaxPods", "integer", "", 0}, {"Replicas", "integer", "", 0},
             {"Age", "string", "", 0}};
   }
   return {{"Name", "string", "name", 0}, {"Created At", "date", "", 0}};
@@ -154,9 +159,8 @@ Value Cells(const std::string& kind, const Value& obj, const std::string& now) {
   Value c = Value::MakeArray();
   auto s = [&](std::string v) { c.items().push_back(Value::String(std::move(v))); };
   auto n = [&](long long v) { c.items().push_back(Value::Int(v)); };
-  const std::string name(At(obj, {"metadata", "name"}) != nullptr
-                             ? At(obj, {"metadata", "name"})->text()
-                             : "");
+  const std::string name(
+      At(obj, {"metadata", "name"}) != nullptr ? At(obj, {"metadata", "name"})->text() : "");
   s(name);
   if (kind == "Deployment" || kind == "StatefulSet") {
     const long long desired =
@@ -258,7 +262,8 @@ Value Cells(const std::string& kind, const Value& obj, const std::string& now) {
     const std::string tz = Str(At(obj, {"spec", "timeZone"}));
     s(tz.empty() ? "<none>" : tz);
     const Value* suspend = At(obj, {"spec", "suspend"});
-    c.items().push_back(Value::Bool(suspend != nullptr && suspend->is_bool() && suspend->bool_value()));
+    c.items().push_back(
+        Value::Bool(suspend != nullptr && suspend->is_bool() && suspend->bool_value()));
     n(0);
     s("<none>");
     s(Age(obj, now));

@@ -33,6 +33,13 @@ struct ListSemantics {
   // Defaults of optional key fields, to apply to the Git side before matching items
   // (e.g. {"protocol", "TCP"}); all are strings in 1.30-1.32.
   std::vector<std::pair<std::string, Value>> key_defaults;
+  // Strategic merge patch metadata (the Go tags patchStrategy / patchMergeKey), which can disagree
+  // with the SSA type above (list-semantics.md section 4). Without patch_merge, SMP replaces the
+  // list whole. patch_merge_key names the single merge key of a list of objects (empty for a list
+  // of scalars, which SMP unions). retain_keys: kubectl sends $retainKeys for the items.
+  bool patch_merge = false;
+  std::string patch_merge_key;
+  bool retain_keys = false;
 };
 
 // The list at `path` of a built-in kind. `group` is "" for core ("v1"); any version of the group

@@ -41,11 +41,11 @@ class WatchStream {
  public:
   std::deque<std::string> pending;
   bool closed = false;
-  std::uint64_t timeout_ms = 0;         // 0: no timeout
+  std::uint64_t timeout_ms = 0;            // 0: no timeout
   std::uint64_t bookmark_interval_ms = 0;  // 0: no bookmarks
-  std::function<void()> notify;         // set by the server: wakes the writer
-  std::function<void()> on_bookmark;    // set by the Api: queues a BOOKMARK
-  std::function<void()> cancel;         // set by the Api: unsubscribes
+  std::function<void()> notify;            // set by the server: wakes the writer
+  std::function<void()> on_bookmark;       // set by the Api: queues a BOOKMARK
+  std::function<void()> cancel;            // set by the Api: unsubscribes
 
   void Push(std::string line) {
     if (pending.size() >= kMaxPending) {
@@ -71,7 +71,7 @@ struct ApiOptions {
 struct Faults {
   unsigned status_code = 0;  // answer every API request with this (429, 500, 503)
   unsigned retry_after_seconds = 0;
-  bool status_form = true;   // Status JSON body (else plain text)
+  bool status_form = true;      // Status JSON body (else plain text)
   std::uint64_t remaining = 0;  // how many requests the fault applies to (0 = until cleared)
   std::uint64_t latency_ms = 0;
   bool stall_watches = false;

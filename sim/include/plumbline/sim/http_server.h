@@ -3,11 +3,12 @@
 // that runs the io_context; the Api it serves is used only there.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
 
 #include "plumbline/common/result.h"
 #include "plumbline/sim/api.h"

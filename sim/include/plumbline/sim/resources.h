@@ -26,8 +26,8 @@ struct ResourceType {
   bool scale_subresource = false;
   bool tracks_generation = false;  // metadata.generation bumps on spec changes
   bool custom = false;             // served from a CRD
-  std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get", "list",
-                                    "patch",  "update", "watch"};
+  std::vector<std::string> verbs = {"create", "delete", "deletecollection", "get",
+                                    "list",   "patch",  "update",           "watch"};
 
   std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
   // "deployments.apps", "configmaps": how errors name the resource.

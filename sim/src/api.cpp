@@ -57,6 +57,12 @@ std::string Api::NewUid() {
   return buf;
 }
 
+int Api::AllocateNodePort() {
+  // The default --service-node-port-range, handed out in order.
+  const int port = 30000 + static_cast<int>(next_node_port_++ % 2768);
+  return port;
+}
+
 std::string Api::AllocateClusterIp() {
   const std::uint32_t n = next_ip_++;
   return "10.96." + std::to_string((n >> 8) & 0xff) + "." + std::to_string(n & 0xff);
@@ -594,6 +600,8 @@ Response Api::Commit(const Request& request, const Route& route, const Value* ol
     DefaultingContext ctx;
     ctx.uid = std::string(meta.GetString("uid"));
     ctx.allocate_cluster_ip = [this] { return AllocateClusterIp(); };
+    ctx.allocate_node_port = [this] { return AllocateNodePort(); };
+    ctx.reset_status = created;
     if (!created) {
       CarryForwardAllocations(obj, *old_obj, type.group, type.kind);
     }

@@ -1,8 +1,9 @@
 #include "plumbline/hashing/quantity.h"
 
-#include <catch2/catch.hpp>
 #include <string>
 #include <string_view>
+
+#include <catch2/catch.hpp>
 
 using plumbline::ErrorCode;
 using plumbline::hashing::CanonicalQuantity;

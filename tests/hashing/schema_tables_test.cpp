@@ -1,7 +1,8 @@
 #include "plumbline/hashing/schema_tables.h"
 
-#include <catch2/catch.hpp>
 #include <string>
+
+#include <catch2/catch.hpp>
 
 #include "plumbline/hashing/json.h"
 #include "plumbline/hashing/value.h"

@@ -119,6 +119,7 @@ class Api {
   std::string Now() const;
   std::string NewUid();
   std::string AllocateClusterIp();
+  int AllocateNodePort();
 
   ApiOptions options_;
   ResourceRegistry registry_;
@@ -127,6 +128,7 @@ class Api {
   std::vector<std::weak_ptr<WatchStream>> watches_;
   std::uint64_t uid_counter_ = 0;
   std::uint32_t next_ip_ = 10;
+  std::uint32_t next_node_port_ = 0;
   std::uint64_t seed_;
 };
 

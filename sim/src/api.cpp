@@ -108,12 +108,12 @@ Response Api::Dispatch(const Request& request, WatchStreamPtr* watch) {
   // Injected failures apply to the Kubernetes API, not to health or control endpoints.
   const bool api_path = !s.empty() && (s[0] == "api" || s[0] == "apis");
   if (api_path && faults_.status_code != 0) {
-    CountFaultUse();
     Response r;
     r.status = faults_.status_code;
     if (faults_.retry_after_seconds > 0) {
       r.headers.emplace_back("Retry-After", std::to_string(faults_.retry_after_seconds));
     }
+    CountFaultUse();  // after reading: the last counted use clears the fault
     const char* reason = r.status == 429   ? "TooManyRequests"
                          : r.status == 503 ? "ServiceUnavailable"
                                            : "InternalError";
@@ -422,6 +422,9 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
     if (!matches(*obj)) {
       continue;
     }
+    if (store_.CreatedAt(type, ObjectNamespace(*obj), ObjectName(*obj)) > list_rv) {
+      continue;  // created after the snapshot this list (or its first page) reads
+    }
     if (limit > 0 && items.size() == limit) {
       ++remaining;
       continue;
@@ -612,7 +615,9 @@ Response Api::Commit(const Request& request, const Route& route, const Value* ol
   }
   if (!created) {
     Value& m = *obj.Find("metadata");
-    if (type.tracks_generation && subresource.empty() && SpecChanged(obj, *old_obj)) {
+    // The scale subresource writes spec.replicas, a spec change like any other.
+    if (type.tracks_generation && (subresource.empty() || subresource == "scale") &&
+        SpecChanged(obj, *old_obj)) {
       const Value* g = old_obj->Find("metadata")->Find("generation");
       const long long gen = g != nullptr ? std::strtoll(g->text().c_str(), nullptr, 10) : 0;
       m.Set("generation", Value::Int(gen + 1));

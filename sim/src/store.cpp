@@ -52,6 +52,7 @@ std::shared_ptr<const hashing::Value> Store::Put(const ResourceType* type, const
   auto& slot = objects_[type][Key(ns, name)];
   if (!slot) {
     ++count_;
+    created_[type][Key(ns, name)] = rv_;
   }
   slot = stored;
   Record(StoreEvent{event, rv_, type, ns, stored});
@@ -64,6 +65,7 @@ void Store::Remove(const ResourceType* type, const std::string& ns, const std::s
   if (t == objects_.end() || t->second.erase(Key(ns, name)) == 0) {
     return;
   }
+  created_[type].erase(Key(ns, name));
   --count_;
   ++rv_;
   last.Find("metadata")->Set("resourceVersion", hashing::Value::String(std::to_string(rv_)));
@@ -85,6 +87,17 @@ void Store::RemoveType(const ResourceType* type) {
     Remove(type, key.first, key.second, std::move(last));
   }
   objects_.erase(type);
+  created_.erase(type);
+}
+
+std::uint64_t Store::CreatedAt(const ResourceType* type, const std::string& ns,
+                               const std::string& name) const {
+  auto t = created_.find(type);
+  if (t == created_.end()) {
+    return 0;
+  }
+  auto it = t->second.find(Key(ns, name));
+  return it == t->second.end() ? 0 : it->second;
 }
 
 void Store::Record(StoreEvent e) {

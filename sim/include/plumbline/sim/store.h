@@ -41,6 +41,10 @@ class Store {
   std::vector<std::shared_ptr<const hashing::Value>> List(const ResourceType* type,
                                                           const std::string& ns) const;
   std::size_t Count() const { return count_; }
+  // The resourceVersion that created the object (0 if absent): pages of a LIST continue from
+  // the first page's snapshot by leaving out objects created after it.
+  std::uint64_t CreatedAt(const ResourceType* type, const std::string& ns,
+                          const std::string& name) const;
 
   // Stores the object (metadata.resourceVersion is set here) and records the event.
   std::shared_ptr<const hashing::Value> Put(const ResourceType* type, const std::string& ns,
@@ -67,6 +71,7 @@ class Store {
   void Record(StoreEvent e);
 
   std::map<const ResourceType*, std::map<Key, std::shared_ptr<const hashing::Value>>> objects_;
+  std::map<const ResourceType*, std::map<Key, std::uint64_t>> created_;
   std::deque<StoreEvent> history_;
   std::size_t history_limit_;
   std::uint64_t rv_ = 1000;

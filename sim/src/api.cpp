@@ -1048,6 +1048,71 @@ Response Api::Scale(const Request& request, const Route& route) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Status churn
+
+void Api::ChurnTick(std::uint64_t elapsed_ms) {
+  if (churn_rate_ == 0) {
+    churn_debt_ = 0;
+    return;
+  }
+  churn_debt_ += static_cast<double>(churn_rate_) * static_cast<double>(elapsed_ms) / 1000.0;
+  std::vector<std::pair<const ResourceType*, std::shared_ptr<const Value>>> candidates;
+  for (const auto& t : registry_.All()) {
+    if (t->group == "apps" && t->status_subresource) {
+      for (const auto& obj : store_.List(t.get(), "")) {
+        candidates.emplace_back(t.get(), obj);
+      }
+    }
+  }
+  if (candidates.empty()) {
+    churn_debt_ = 0;
+    return;
+  }
+  while (churn_debt_ >= 1.0) {
+    churn_debt_ -= 1.0;
+    const auto& [type, obj] = candidates[churn_cursor_++ % candidates.size()];
+    Value updated = *obj;
+    Value& status = updated.Find("status") != nullptr && updated.Find("status")->is_object()
+                        ? *updated.Find("status")
+                        : updated.Set("status", Value::MakeObject());
+    const Value* replicas =
+        updated.Find("spec") != nullptr ? updated.Find("spec")->Find("replicas") : nullptr;
+    const Value want = replicas != nullptr ? *replicas : Value::Int(1);
+    status.Set("replicas", want);
+    status.Set("readyReplicas", want);
+    status.Set("availableReplicas", want);
+    status.Set("updatedReplicas", want);
+    if (const Value* g = updated.Find("metadata")->Find("generation")) {
+      status.Set("observedGeneration", *g);
+    }
+    // The part that changes on every write, as a controller's heartbeat does.
+    Value condition = Value::MakeObject();
+    condition.Set("type", Value::String("Available"));
+    condition.Set("status", Value::String("True"));
+    condition.Set("reason", Value::String("MinimumReplicasAvailable"));
+    condition.Set("message", Value::String("Deployment has minimum availability."));
+    condition.Set("lastUpdateTime", Value::String(Now()));
+    condition.Set("lastTransitionTime", Value::String(Now()));
+    condition.Set("churn", Value::Uint(store_.resource_version()));
+    Value conditions = Value::MakeArray();
+    conditions.items().push_back(std::move(condition));
+    status.Set("conditions", std::move(conditions));
+    Request request;
+    request.method = "PUT";
+    request.target = "/?fieldManager=kube-controller-manager";
+    request.user_agent = "kube-controller-manager/v1.32.0";
+    Route route;
+    route.type = type;
+    route.kind = Route::Kind::kResource;
+    route.namespace_ = ObjectNamespace(*obj);
+    route.name = ObjectName(*obj);
+    route.subresource = "status";
+    const Value old_copy = *obj;
+    (void)Commit(request, route, &old_copy, std::move(updated), false, false, "status", 200);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Persistence
 
 std::string Api::Snapshot() const {

@@ -342,6 +342,8 @@ Response Api::Control(const Request& request) {
         return BadRequest("fault status must be 429, 500 or 503");
       }
     }
+  } else if (path == "/_sim/churn") {
+    churn_rate_ = std::strtoull(QueryGet(q, "rate").c_str(), nullptr, 10);
   } else if (path == "/_sim/latency") {
     faults_.latency_ms = std::strtoull(QueryGet(q, "ms").c_str(), nullptr, 10);
   } else if (path == "/_sim/load") {

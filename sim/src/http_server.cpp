@@ -63,6 +63,7 @@ class HttpServer::Impl {
       return MakeError(ErrorCode::kIo, "listen on " + options_.address + ":" +
                                            std::to_string(options_.port) + ": " + ec.message());
     }
+    asio::co_spawn(io_, Churn(), OnSessionEnd);
     asio::co_spawn(io_, Accept(), [](std::exception_ptr e) {
       if (e) {
         std::rethrow_exception(e);
@@ -78,6 +79,23 @@ class HttpServer::Impl {
   }
 
  private:
+  // Drives status churn when the control endpoint asked for it.
+  asio::awaitable<void> Churn() {
+    asio::steady_timer tick(io_);
+    auto last = Clock::now();
+    while (acceptor_.is_open()) {
+      tick.expires_after(std::chrono::milliseconds(api_.churn_rate() > 0 ? 10 : 100));
+      auto [ec] = co_await tick.async_wait(kUseAwaitable);
+      if (ec) {
+        co_return;
+      }
+      const auto now = Clock::now();
+      api_.ChurnTick(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - last).count()));
+      last = now;
+    }
+  }
+
   asio::awaitable<void> Accept() {
     for (;;) {
       auto [ec, socket] = co_await acceptor_.async_accept(kUseAwaitable);

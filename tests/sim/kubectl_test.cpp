@@ -835,5 +835,23 @@ TEST_CASE("kube-sim --state keeps objects across a restart", "[sim][kubectl]") {
   CHECK(At(obj, {"data", "a"})->text() == "b");
 }
 
+TEST_CASE("kube-sim status churn writes status only, through /status", "[sim][kubectl]") {
+  Fixture f;
+  DeployApp(f);
+  const int port = f.sim.port();
+  const Value before = f.GetJson({"get", "deploy", "web", "-n", "shop"});
+  REQUIRE(Http(port, "POST", "/_sim/churn?rate=400").status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  REQUIRE(Http(port, "POST", "/_sim/churn?rate=0").status == 200);
+  const Value after = f.GetJson({"get", "deploy", "web", "-n", "shop"});
+  CHECK(StringAt(*after.Find("metadata"), "resourceVersion") !=
+        StringAt(*before.Find("metadata"), "resourceVersion"));
+  // Spec and generation untouched; the writer is the controller, through the subresource.
+  CHECK(*after.Find("spec") == *before.Find("spec"));
+  CHECK(Generation(after) == Generation(before));
+  CHECK(ManagedBy(after, "kube-controller-manager", "Update", "status") != nullptr);
+  CHECK(At(after, {"status", "conditions"}) != nullptr);
+}
+
 }  // namespace
 }  // namespace plumbline::testing

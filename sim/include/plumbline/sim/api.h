@@ -93,6 +93,11 @@ class Api {
 
   const Faults& faults() const { return faults_; }
   void CountFaultUse();
+  // Status-only churn (control endpoint /_sim/churn?rate=N): the server calls ChurnTick every
+  // few milliseconds; it writes rate x elapsed status updates of workload objects as
+  // kube-controller-manager through the status subresource.
+  void ChurnTick(std::uint64_t elapsed_ms);
+  std::uint64_t churn_rate() const { return churn_rate_; }
   // Closes every open watch (control endpoint and SIGTERM).
   void DropWatches();
   Store& store() { return store_; }
@@ -129,6 +134,9 @@ class Api {
   std::uint64_t uid_counter_ = 0;
   std::uint32_t next_ip_ = 10;
   std::uint32_t next_node_port_ = 0;
+  std::uint64_t churn_rate_ = 0;  // status updates per second
+  double churn_debt_ = 0;
+  std::size_t churn_cursor_ = 0;
   std::uint64_t seed_;
 };
 

@@ -489,19 +489,6 @@ Value ElementToValue(element e) { return ValueFromElement(e); }
 
 namespace {
 
-void AppendToken(std::string& pointer, std::string_view token) {
-  pointer.push_back('/');
-  for (char c : token) {
-    if (c == '~') {
-      pointer += "~0";
-    } else if (c == '/') {
-      pointer += "~1";
-    } else {
-      pointer.push_back(c);
-    }
-  }
-}
-
 Value Convert(element e, std::string& pointer, std::string_view group, std::string_view kind,
               const Policy& policy, const SecretHasher& hasher) {
   switch (e.type()) {
@@ -512,7 +499,7 @@ Value Convert(element e, std::string& pointer, std::string_view group, std::stri
           continue;
         }
         const std::size_t len = pointer.size();
-        AppendToken(pointer, field.key);
+        AppendJsonPointerToken(pointer, field.key);
         out.members().emplace_back(std::string(field.key),
                                    Convert(field.value, pointer, group, kind, policy, hasher));
         pointer.resize(len);
@@ -524,7 +511,7 @@ Value Convert(element e, std::string& pointer, std::string_view group, std::stri
       std::size_t i = 0;
       for (element item : AsArray(e)) {
         const std::size_t len = pointer.size();
-        AppendToken(pointer, std::to_string(i++));
+        AppendJsonPointerToken(pointer, std::to_string(i++));
         out.items().push_back(Convert(item, pointer, group, kind, policy, hasher));
         pointer.resize(len);
       }

@@ -274,19 +274,6 @@ struct Frame {
   const ListSemantics* list = nullptr;  // semantics of the list this item belongs to
 };
 
-void AppendPointerToken(std::string& out, std::string_view token) {
-  out.push_back('/');
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out.push_back(c);
-    }
-  }
-}
-
 bool IsZeroLeaf(const Value& t) {
   return (t.is_bool() && !t.bool_value()) || (t.is_number() && t.text() == "0");
 }
@@ -523,8 +510,8 @@ class Engine::Walker {
       schema_.append("[]");
     }
     if (track_pointers_) {
-      AppendPointerToken(pointer_, pointer_token);
-      AppendPointerToken(git_pointer_, git_token);
+      AppendJsonPointerToken(pointer_, pointer_token);
+      AppendJsonPointerToken(git_pointer_, git_token);
     }
     managed_.push_back('\x1f');
     managed_.append(segment_prefix);

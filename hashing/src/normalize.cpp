@@ -15,19 +15,6 @@ struct NormalizeContext {
   const SecretHasher& hasher;
 };
 
-void AppendToken(std::string& pointer, std::string_view token) {
-  pointer.push_back('/');
-  for (char c : token) {
-    if (c == '~') {
-      pointer += "~0";
-    } else if (c == '/') {
-      pointer += "~1";
-    } else {
-      pointer.push_back(c);
-    }
-  }
-}
-
 void NormalizeNode(Value& v, std::string& schema, std::string& pointer, bool atomic,
                    const NormalizeContext& ctx) {
   if (v.is_object()) {
@@ -38,7 +25,7 @@ void NormalizeNode(Value& v, std::string& schema, std::string& pointer, bool ato
         schema.push_back('.');
       }
       schema += key;
-      AppendToken(pointer, key);
+      AppendJsonPointerToken(pointer, key);
       NormalizeNode(child, schema, pointer, atomic, ctx);
       schema.resize(schema_len);
       pointer.resize(pointer_len);
@@ -58,7 +45,7 @@ void NormalizeNode(Value& v, std::string& schema, std::string& pointer, bool ato
     std::size_t i = 0;
     for (Value& item : v.items()) {
       const std::size_t pointer_len = pointer.size();
-      AppendToken(pointer, std::to_string(i++));
+      AppendJsonPointerToken(pointer, std::to_string(i++));
       if (type == ListType::kMap && item.is_object()) {
         for (const auto& [key, def] : sem->key_defaults) {
           const Value* existing = item.Find(key);

@@ -6,45 +6,10 @@
 namespace plumbline::hashing {
 namespace {
 
-std::vector<std::string> SplitPointer(std::string_view pointer) {
-  std::vector<std::string> tokens;
-  if (pointer.empty()) {
-    return tokens;
-  }
-  std::size_t start = 1;
-  while (start <= pointer.size()) {
-    std::size_t slash = pointer.find('/', start);
-    if (slash == std::string_view::npos) {
-      slash = pointer.size();
-    }
-    std::string token;
-    for (std::size_t i = start; i < slash; ++i) {
-      if (pointer[i] == '~' && i + 1 < slash) {
-        token.push_back(pointer[i + 1] == '1' ? '/' : '~');
-        ++i;
-      } else {
-        token.push_back(pointer[i]);
-      }
-    }
-    tokens.push_back(std::move(token));
-    start = slash + 1;
-  }
-  return tokens;
-}
-
 std::string JoinPointer(const std::vector<std::string>& tokens, std::size_t n) {
   std::string out;
   for (std::size_t i = 0; i < n; ++i) {
-    out.push_back('/');
-    for (char c : tokens[i]) {
-      if (c == '~') {
-        out += "~0";
-      } else if (c == '/') {
-        out += "~1";
-      } else {
-        out.push_back(c);
-      }
-    }
+    AppendJsonPointerToken(out, tokens[i]);
   }
   return out;
 }
@@ -79,7 +44,7 @@ Value Nest(const std::vector<std::string>& tokens, std::size_t from, const Value
 }
 
 void Apply(Value& doc, const DriftRecord& d, std::vector<PatchOp>& patch) {
-  const std::vector<std::string> tokens = SplitPointer(d.git_pointer);
+  const std::vector<std::string> tokens = SplitJsonPointer(d.git_pointer);
   if (tokens.empty()) {
     return;
   }

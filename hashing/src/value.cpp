@@ -237,6 +237,45 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void AppendJsonPointerToken(std::string& pointer, std::string_view token) {
+  pointer.push_back('/');
+  for (char c : token) {
+    if (c == '~') {
+      pointer += "~0";
+    } else if (c == '/') {
+      pointer += "~1";
+    } else {
+      pointer.push_back(c);
+    }
+  }
+}
+
+std::vector<std::string> SplitJsonPointer(std::string_view pointer) {
+  std::vector<std::string> tokens;
+  if (pointer.empty()) {
+    return tokens;
+  }
+  std::size_t start = 1;
+  while (start <= pointer.size()) {
+    std::size_t slash = pointer.find('/', start);
+    if (slash == std::string_view::npos) {
+      slash = pointer.size();
+    }
+    std::string token;
+    for (std::size_t i = start; i < slash; ++i) {
+      if (pointer[i] == '~' && i + 1 < slash) {
+        token.push_back(pointer[i + 1] == '1' ? '/' : '~');
+        ++i;
+      } else {
+        token.push_back(pointer[i]);
+      }
+    }
+    tokens.push_back(std::move(token));
+    start = slash + 1;
+  }
+  return tokens;
+}
+
 void AppendJson(std::string& out, const Value& v) {
   switch (v.type()) {
     case Value::Type::kNull:

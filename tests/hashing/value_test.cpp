@@ -22,3 +22,14 @@ TEST_CASE("JSON round-trips through Value", "[hashing]") {
   REQUIRE(plumbline::hashing::ToJson(*v) == R"({"b":[1,2.5,"x\n"],"a":{"c":null,"d":true}})");
   REQUIRE_FALSE(ParseJson("{\"a\":").has_value());
 }
+
+TEST_CASE("JSON pointer tokens escape and split back (RFC 6901)", "[hashing]") {
+  std::string p;
+  plumbline::hashing::AppendJsonPointerToken(p, "metadata");
+  plumbline::hashing::AppendJsonPointerToken(p, "ops.example.com/ticket~1");
+  REQUIRE(p == "/metadata/ops.example.com~1ticket~01");
+  REQUIRE(plumbline::hashing::SplitJsonPointer(p) ==
+          std::vector<std::string>{"metadata", "ops.example.com/ticket~1"});
+  REQUIRE(plumbline::hashing::SplitJsonPointer("").empty());
+  REQUIRE(plumbline::hashing::SplitJsonPointer("/") == std::vector<std::string>{""});
+}

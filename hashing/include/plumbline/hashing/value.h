@@ -85,6 +85,11 @@ std::string CanonicalNumberText(double d);
 // Escapes s as a JSON string literal, including the quotes.
 void AppendJsonString(std::string& out, std::string_view s);
 
+// RFC 6901: appends "/" and `token` with "~" and "/" escaped as "~0" and "~1".
+void AppendJsonPointerToken(std::string& pointer, std::string_view token);
+// Splits an RFC 6901 pointer into unescaped tokens ("" gives none).
+std::vector<std::string> SplitJsonPointer(std::string_view pointer);
+
 // Compact JSON; object members in their stored order.
 std::string ToJson(const Value& v);
 void AppendJson(std::string& out, const Value& v);

@@ -1,7 +1,5 @@
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 
 #include "plumbline/hashing/evaluate.h"
@@ -10,6 +8,7 @@
 #include "plumbline/render/bundle.h"
 #include "plumbline/render/manifest.h"
 #include "plumbline/render/secret_key.h"
+#include "plumbline/render/targets.h"
 
 #include "commands.h"
 #include "options.h"
@@ -19,34 +18,6 @@ namespace plumbline::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A bundle file, when `path` is one; nullopt when it is something else.
-Result<std::optional<hashing::Value>> ReadBundleDocument(const std::string& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    return std::optional<hashing::Value>();  // folders, and errors reported by the reader
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return MakeError(ErrorCode::kIo, path + ": cannot open for reading");
-  }
-  // A bundle starts with its apiVersion; look before reading the whole file.
-  char head[64] = {};
-  in.read(head, sizeof(head) - 1);
-  if (std::string_view(head).find("\"apiVersion\":\"plumbline.dev/") == std::string_view::npos) {
-    return std::optional<hashing::Value>();
-  }
-  in.seekg(0);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto doc = hashing::ParseJson(text);
-  if (!doc) {
-    return MakeError(ErrorCode::kInvalidArgument, path + ": " + doc.error().message);
-  }
-  if (!render::IsBundleDocument(*doc)) {
-    return std::optional<hashing::Value>();
-  }
-  return std::optional<hashing::Value>(std::move(*doc));
-}
 
 std::string Where(const render::Manifest& m) {
   return m.line > 0 ? m.file + ":" + std::to_string(m.line) : m.file;
@@ -93,7 +64,7 @@ int DiffCommand(const std::vector<std::string>& argv) {
   const std::string target_path = args->Get("--target");
   const std::string ns = args->Get("-n", args->Get("--namespace"));
 
-  auto bundle_doc = ReadBundleDocument(target_path);
+  auto bundle_doc = render::ReadBundleDocument(target_path);
   if (!bundle_doc) {
     return Fail(bundle_doc.error().message);
   }

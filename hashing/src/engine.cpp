@@ -1287,7 +1287,13 @@ class Engine::Walker {
     std::sort(drifts_.begin(), drifts_.end(),
               [](const DriftRecord& a, const DriftRecord& b) { return a.pointer < b.pointer; });
     for (const auto& d : drifts_) {
-      v.paths.push_back(DriftPath{d.pointer, d.actor});
+      DriftPath path{d.pointer, d.actor, std::nullopt, d.value};
+      if (d.op != "add") {
+        if (const Value* git = FindByPointer(target.object, d.git_pointer); git != nullptr) {
+          path.git_value = *git;
+        }
+      }
+      v.paths.push_back(std::move(path));
     }
     std::sort(v.suppressed.begin(), v.suppressed.end());
     v.suppressed.erase(std::unique(v.suppressed.begin(), v.suppressed.end()), v.suppressed.end());
@@ -1374,7 +1380,7 @@ Verdict Engine::Missing(const Target& target) const {
   Verdict v;
   v.id = target.id;
   v.kind = DriftKind::kMissing;
-  v.paths.push_back(DriftPath{"", std::nullopt});
+  v.paths.push_back(DriftPath{"", std::nullopt, std::nullopt, std::nullopt});
   v.patch.push_back(PatchOp{"remove", "", std::nullopt});
   v.diff = WholeObjectDiff(target.object, /*added=*/false);
   return v;
@@ -1430,7 +1436,7 @@ Verdict Engine::JudgeUntracked(element live) const {
     v.kind = DriftKind::kOrphan;
   }
   std::optional<Actor> creator = CreatorOf(live, policy_);
-  v.paths.push_back(DriftPath{"", creator});
+  v.paths.push_back(DriftPath{"", creator, std::nullopt, std::nullopt});
   Value view = NormalizeLiveForView(live, v.id, policy_, hasher_);
   v.patch.push_back(PatchOp{"add", "", view});
   v.diff = WholeObjectDiff(view, /*added=*/true);

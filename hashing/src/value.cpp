@@ -276,6 +276,29 @@ std::vector<std::string> SplitJsonPointer(std::string_view pointer) {
   return tokens;
 }
 
+const Value* FindByPointer(const Value& root, std::string_view pointer) {
+  const Value* node = &root;
+  for (const std::string& token : SplitJsonPointer(pointer)) {
+    if (node->is_object()) {
+      node = node->Find(token);
+    } else if (node->is_array()) {
+      std::size_t index = 0;
+      const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), index);
+      if (ec != std::errc() || end != token.data() + token.size() || token.empty() ||
+          index >= node->items().size()) {
+        return nullptr;
+      }
+      node = &node->items()[index];
+    } else {
+      return nullptr;
+    }
+    if (node == nullptr) {
+      return nullptr;
+    }
+  }
+  return node;
+}
+
 void AppendJson(std::string& out, const Value& v) {
   switch (v.type()) {
     case Value::Type::kNull:

@@ -99,6 +99,10 @@ struct Actor {
 struct DriftPath {
   std::string pointer;  // RFC 6901, into live where the field exists live, else into Git
   std::optional<Actor> actor;
+  // The normalized Git value and the live value at this path; absent on the side where the
+  // field does not exist. Secret values are masks.
+  std::optional<Value> git_value;
+  std::optional<Value> live_value;
 };
 
 struct PatchOp {

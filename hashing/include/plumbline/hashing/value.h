@@ -89,6 +89,8 @@ void AppendJsonString(std::string& out, std::string_view s);
 void AppendJsonPointerToken(std::string& pointer, std::string_view token);
 // Splits an RFC 6901 pointer into unescaped tokens ("" gives none).
 std::vector<std::string> SplitJsonPointer(std::string_view pointer);
+// The value an RFC 6901 pointer names in `root`, or nullptr (array indexes are decimal).
+const Value* FindByPointer(const Value& root, std::string_view pointer);
 
 // Compact JSON; object members in their stored order.
 std::string ToJson(const Value& v);

@@ -301,8 +301,8 @@ class Detector::Impl {
     st.generation = generation;
 
     const std::uint64_t restart = digests.restarted ? RestartHash(object) : 0;
-    const bool restarted_now = restart != 0 && restart != st.restarted_hash && !first_sight &&
-                               before != State::kMissing;
+    const bool restarted_now =
+        restart != 0 && restart != st.restarted_hash && !first_sight && before != State::kMissing;
     st.restarted_hash = restart;
 
     if (digests.in_sync) {
@@ -346,10 +346,10 @@ class Detector::Impl {
     }
   }
 
-  void JudgeUntracked(const ApiResource& r, KindTable& table,
-                      std::unordered_map<std::string, ObjectState, StringHash,
-                                         std::equal_to<>>::iterator it,
-                      element object, std::uint64_t rv, std::uint32_t generation) {
+  void JudgeUntracked(
+      const ApiResource& r, KindTable& table,
+      std::unordered_map<std::string, ObjectState, StringHash, std::equal_to<>>::iterator it,
+      element object, std::uint64_t rv, std::uint32_t generation) {
     hashing::Verdict verdict = engine_.JudgeUntracked(object);
     State now = State::kNone;
     if (verdict.kind == hashing::DriftKind::kExtraneous) {
@@ -534,8 +534,8 @@ class Detector::Impl {
   void Emit(std::shared_ptr<DriftEvent> event) {
     telemetry_.EventEmitted(*event);
     if (received_ != 0) {
-      telemetry_.DetectionLatency(
-          static_cast<double>(event->detected_unix_nanos - received_) / 1e9);
+      telemetry_.DetectionLatency(static_cast<double>(event->detected_unix_nanos - received_) /
+                                  1e9);
     }
     emit_(std::move(event));
   }
@@ -559,8 +559,8 @@ class Detector::Impl {
 
 Detector::Detector(const hashing::Policy& policy, const hashing::SecretHasher& hasher,
                    DetectorOptions options, EventCallback emit, Telemetry& telemetry)
-    : impl_(std::make_unique<Impl>(policy, hasher, std::move(options), std::move(emit),
-                                   telemetry)) {}
+    : impl_(
+          std::make_unique<Impl>(policy, hasher, std::move(options), std::move(emit), telemetry)) {}
 
 Detector::~Detector() = default;
 

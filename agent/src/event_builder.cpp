@@ -37,11 +37,11 @@ std::shared_ptr<DriftEvent> NewEvent(const EventContext& c, EventType type, std:
   e->resource.uid = std::string(uid);
   e->resource.resource_version = std::string(resource_version);
   if (c.source != nullptr) {
-    e->target.source = c.source->repository.empty()
-                           ? c.source->path
-                           : c.source->repository + (c.source->path.empty() || c.source->path == "."
-                                                         ? ""
-                                                         : "/" + c.source->path);
+    e->target.source =
+        c.source->repository.empty()
+            ? c.source->path
+            : c.source->repository +
+                  (c.source->path.empty() || c.source->path == "." ? "" : "/" + c.source->path);
     e->target.revision = c.source->revision;
   }
   if (c.file != nullptr) {
@@ -169,8 +169,7 @@ std::shared_ptr<DriftEvent> BuildInfo(const EventContext& c, element live,
 }
 
 std::shared_ptr<DriftEvent> BuildMissing(const EventContext& c, const hashing::Verdict& verdict,
-                                         std::string_view uid,
-                                         std::string_view resource_version) {
+                                         std::string_view uid, std::string_view resource_version) {
   auto e = NewEvent(c, EventType::kMissing, uid, resource_version);
   AttachVerdict(*e, verdict);
   e->message = DisplayName(*e) + " is declared in Git but does not exist in the cluster";

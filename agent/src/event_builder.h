@@ -19,9 +19,9 @@ namespace plumbline::agent {
 struct EventContext {
   const std::string* cluster = nullptr;
   const hashing::ResourceId* id = nullptr;
-  const hashing::Target* target = nullptr;        // declared resources only
-  const std::string* file = nullptr;              // declared resources only
-  const render::SourceInfo* source = nullptr;     // declared resources only
+  const hashing::Target* target = nullptr;     // declared resources only
+  const std::string* file = nullptr;           // declared resources only
+  const render::SourceInfo* source = nullptr;  // declared resources only
   std::int64_t now_unix_nanos = 0;
 };
 

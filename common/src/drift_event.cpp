@@ -7,8 +7,8 @@
 namespace plumbline {
 namespace {
 
-constexpr std::array<std::string_view, 6> kEventTypeNames = {
-    "Drifted", "Resolved", "Missing", "Extraneous", "Orphan", "Info"};
+constexpr std::array<std::string_view, 6> kEventTypeNames = {"Drifted",    "Resolved", "Missing",
+                                                             "Extraneous", "Orphan",   "Info"};
 
 // Writes {"k":v,...} with keys in call order; values are raw JSON.
 class ObjectWriter {

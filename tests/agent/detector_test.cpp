@@ -78,8 +78,8 @@ std::string LiveDeployment(int rv, const std::string& image = "nginx:1.25", int 
 std::string LiveConfigMap(const std::string& name, int rv, const std::string& annotations = "") {
   return R"({"apiVersion": "v1", "kind": "ConfigMap",
     "metadata": {"name": ")" +
-         name + R"(", "namespace": "shop", "uid": "uid-)" + name +
-         R"(", "resourceVersion": ")" + std::to_string(rv) + "\"" +
+         name + R"(", "namespace": "shop", "uid": "uid-)" + name + R"(", "resourceVersion": ")" +
+         std::to_string(rv) + "\"" +
          (annotations.empty() ? "" : ", \"annotations\": " + annotations) +
          R"(, "managedFields": [{"manager": "kubectl-create", "operation": "Update",
         "apiVersion": "v1", "time": "2026-11-03T10:00:00Z", "fieldsType": "FieldsV1",

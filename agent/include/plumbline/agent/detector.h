@@ -78,9 +78,9 @@ class Detector : public ReflectorHandler {
     std::size_t missing = 0;
     std::size_t extraneous = 0;
     std::size_t orphan = 0;
-    std::uint64_t fast_path = 0;    // events settled by digests alone
-    std::uint64_t compares = 0;     // full comparisons run
-    std::uint64_t skipped = 0;      // redelivered with the same resourceVersion
+    std::uint64_t fast_path = 0;  // events settled by digests alone
+    std::uint64_t compares = 0;   // full comparisons run
+    std::uint64_t skipped = 0;    // redelivered with the same resourceVersion
   };
   Counts counts() const;
 

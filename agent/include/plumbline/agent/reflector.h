@@ -17,17 +17,17 @@
 // valid during the callback (it points into the reflector's parser).
 #pragma once
 
-#include <simdjson.h>
-
 #include <string>
 #include <string_view>
+
+#include <simdjson.h>
 
 namespace plumbline::agent {
 
 // A served resource, from discovery.
 struct ApiResource {
-  std::string group;    // "" for core
-  std::string version;  // "v1"
+  std::string group;     // "" for core
+  std::string version;   // "v1"
   std::string resource;  // plural, "deployments"
   std::string kind;      // "Deployment"
   bool namespaced = true;

@@ -51,7 +51,7 @@ class TargetSet {
                           std::string_view name) const;
   // Every target of a kind ("namespace/name" -> entry).
   const std::unordered_map<std::string, const TargetEntry*>* OfKind(std::string_view group,
-                                                                   std::string_view kind) const;
+                                                                    std::string_view kind) const;
 
  private:
   struct StringHash {

@@ -318,7 +318,7 @@ TEST_CASE("Metrics: target info keeps one series per source", "[exporters]") {
         kT0 + 60);
 }
 
-TEST_CASE("Metrics: watch activity is the latest of event, bookmark and sync", "[exporters]") {
+TEST_CASE("Metrics: watch activity is the latest of event bookmark and sync", "[exporters]") {
   ManualClock clock;
   PrometheusTelemetry t(FixedOptions(clock));
   const std::string kActivity =

@@ -17,22 +17,23 @@ using prometheus::Histogram;
 using prometheus::Labels;
 
 constexpr std::size_t kStateCount = 5;
-constexpr std::array<ResourceState, kStateCount> kAllStates = {
-    ResourceState::kInSync, ResourceState::kModified, ResourceState::kMissing,
-    ResourceState::kExtraneous, ResourceState::kOrphan};
+// In the order of their names, the order of the exposition.
+constexpr std::array<ResourceState, kStateCount> kStatesByName = {
+    ResourceState::kExtraneous, ResourceState::kInSync, ResourceState::kMissing,
+    ResourceState::kModified, ResourceState::kOrphan};
 
 // Kubernetes API calls: from a cached GET (milliseconds) to a large LIST (tens of seconds).
 const Histogram::BucketBoundaries& ApiBuckets() {
-  static const Histogram::BucketBoundaries kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                                       1,     2.5,  5,     10,   30,  60};
-  return kBuckets;
+  static const Histogram::BucketBoundaries buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                      1,     2.5,  5,     10,   30,  60};
+  return buckets;
 }
 
 // API server event received to event published: the engine's walk plus queueing.
 const Histogram::BucketBoundaries& DetectionBuckets() {
-  static const Histogram::BucketBoundaries kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                       0.25,  0.5,    1,     2.5,  5,     10};
-  return kBuckets;
+  static const Histogram::BucketBoundaries buckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                      0.25,  0.5,    1,     2.5,  5,     10};
+  return buckets;
 }
 
 std::string Str(std::string_view text) { return std::string(text); }
@@ -91,13 +92,6 @@ struct PrometheusTelemetry::Families {
                          "Always 1; the agent's version and source revision as labels.")),
         start_time(Build(prometheus::BuildGauge(), r, "plumbline_start_timestamp_seconds",
                          "Unix time the agent's telemetry was created (process start).")),
-        resources(Build(prometheus::BuildGauge(), r, "plumbline_resources",
-                        "Tracked resources by kind, namespace and state (in_sync, modified, "
-                        "missing, extraneous, orphan).")),
-        drift_start(Build(
-            prometheus::BuildGauge(), r, "plumbline_drift_start_timestamp_seconds",
-            "Unix time since which at least one resource of this kind in this namespace has been "
-            "drifted without interruption; absent while none is.")),
         drift_events(Build(prometheus::BuildCounter(), r, "plumbline_drift_events_total",
                            "Drift events published, by kind and event type.")),
         suppressed(Build(prometheus::BuildCounter(), r, "plumbline_suppressed_differences_total",
@@ -162,8 +156,6 @@ struct PrometheusTelemetry::Families {
 
   Family<Gauge>& build_info;
   Family<Gauge>& start_time;
-  Family<Gauge>& resources;
-  Family<Gauge>& drift_start;
   Family<Counter>& drift_events;
   Family<Counter>& suppressed;
   Family<Histogram>& detection_latency;
@@ -190,14 +182,14 @@ struct PrometheusTelemetry::Families {
   Family<Counter>& errors;
 };
 
-// One (kind, namespace). Invariant: drifted == sum of counts over the drifted states, and
-// drift_start is non-null exactly when drifted > 0.
+// One (kind, namespace). Invariant: drifted == sum of counts over the drifted states;
+// drift_start is meaningful only while drifted > 0. Exported at render time (no registry
+// series: these are the largest families, and copying them out of a Family costs more than
+// building them from here).
 struct PrometheusTelemetry::GroupState {
   std::array<std::uint64_t, kStateCount> counts{};
-  std::array<Gauge*, kStateCount> gauges{};
   std::uint64_t drifted = 0;
-  Gauge* drift_start = nullptr;
-  double drift_start_value = 0;
+  double drift_start = 0;
 };
 
 struct PrometheusTelemetry::WatchSeries {
@@ -233,26 +225,17 @@ PrometheusTelemetry::PrometheusTelemetry(MetricsOptions options)
 PrometheusTelemetry::~PrometheusTelemetry() = default;
 
 PrometheusTelemetry::GroupState& PrometheusTelemetry::Group(std::string_view kind,
-                                                            std::string_view namespace_) {
+                                                            std::string_view ns) {
   auto kind_it = groups_.find(kind);
   if (kind_it == groups_.end()) {
     kind_it = groups_.emplace(Str(kind), decltype(groups_)::mapped_type{}).first;
   }
   auto& by_namespace = kind_it->second;
-  auto it = by_namespace.find(namespace_);
+  auto it = by_namespace.find(ns);
   if (it != by_namespace.end()) {
     return *it->second;
   }
-  auto group = std::make_unique<GroupState>();
-  // All five states exist from the first sight of a group, so "0 modified" is a sample, not an
-  // absent series, and sum()/rate() behave.
-  for (std::size_t i = 0; i < kStateCount; ++i) {
-    group->gauges[i] =
-        &families_->resources.Add({{"kind", Str(kind)},
-                                   {"namespace", Str(namespace_)},
-                                   {"state", Str(ResourceStateName(kAllStates[i]))}});
-  }
-  return *by_namespace.emplace(Str(namespace_), std::move(group)).first->second;
+  return *by_namespace.emplace(Str(ns), std::make_unique<GroupState>()).first->second;
 }
 
 PrometheusTelemetry::WatchSeries& PrometheusTelemetry::Watch(std::string_view resource) {
@@ -283,10 +266,10 @@ PrometheusTelemetry::SinkSeries& PrometheusTelemetry::Sink(std::string_view sink
   return *sinks_.emplace(Str(sink), std::move(series)).first->second;
 }
 
-void PrometheusTelemetry::ResourceStateChanged(std::string_view kind, std::string_view namespace_,
+void PrometheusTelemetry::ResourceStateChanged(std::string_view kind, std::string_view ns,
                                                const ResourceState* from, const ResourceState* to,
                                                double since_unix_seconds) {
-  GroupState& group = Group(kind, namespace_);
+  GroupState& group = Group(kind, ns);
   if (since_unix_seconds <= 0) {
     since_unix_seconds = options_.clock();
   }
@@ -298,45 +281,34 @@ void PrometheusTelemetry::ResourceStateChanged(std::string_view kind, std::strin
       Error("metrics", "state_underflow");
     } else {
       --group.counts[i];
-      group.gauges[i]->Set(static_cast<double>(group.counts[i]));
       if (IsDrifted(*from)) {
         --group.drifted;
       }
     }
   }
   if (to != nullptr) {
-    const auto i = static_cast<std::size_t>(*to);
-    ++group.counts[i];
-    group.gauges[i]->Set(static_cast<double>(group.counts[i]));
+    ++group.counts[static_cast<std::size_t>(*to)];
     if (IsDrifted(*to)) {
-      ++group.drifted;
-      if (group.drift_start == nullptr) {
-        group.drift_start =
-            &families_->drift_start.Add({{"kind", Str(kind)}, {"namespace", Str(namespace_)}});
-        group.drift_start_value = since_unix_seconds;
+      if (group.drifted == 0) {
+        group.drift_start = since_unix_seconds;
       } else if (from == nullptr || !IsDrifted(*from)) {
         // A resource whose drift began before the current period (the agent learned of an old
         // drift, e.g. at start) moves the period's start back. A drifted resource moving to
         // another drifted state keeps the period as it is.
-        group.drift_start_value = std::min(group.drift_start_value, since_unix_seconds);
+        group.drift_start = std::min(group.drift_start, since_unix_seconds);
       }
-      group.drift_start->Set(group.drift_start_value);
+      ++group.drifted;
     }
-  }
-  if (group.drifted == 0 && group.drift_start != nullptr) {
-    families_->drift_start.Remove(group.drift_start);
-    group.drift_start = nullptr;
-    group.drift_start_value = 0;
   }
 }
 
-std::uint64_t PrometheusTelemetry::ResourceCount(std::string_view kind, std::string_view namespace_,
+std::uint64_t PrometheusTelemetry::ResourceCount(std::string_view kind, std::string_view ns,
                                                  ResourceState state) const {
   auto kind_it = groups_.find(kind);
   if (kind_it == groups_.end()) {
     return 0;
   }
-  auto it = kind_it->second.find(namespace_);
+  auto it = kind_it->second.find(ns);
   if (it == kind_it->second.end()) {
     return 0;
   }
@@ -373,12 +345,56 @@ void PrometheusTelemetry::TrackResource(const DriftEvent& event) {
     return;
   }
   double start = event.detected_unix_nanos > 0
-                     ? static_cast<double>(event.detected_unix_nanos / 1'000'000) / 1e3
+                     ? static_cast<double>(event.detected_unix_nanos) / 1e9
                      : options_.clock();
   drifted_by_start_.emplace(start, key);
   drifted_.emplace(std::move(key),
                    DriftedResource{KindLabel(event.resource), event.resource.namespace_,
                                    event.resource.name, std::move(drift_kind), start});
+}
+
+void PrometheusTelemetry::AppendGroupFamilies(std::vector<prometheus::MetricFamily>& out) const {
+  prometheus::MetricFamily resources;
+  resources.name = "plumbline_resources";
+  resources.help =
+      "Tracked resources by kind, namespace and state (in_sync, modified, missing, extraneous, "
+      "orphan).";
+  resources.type = prometheus::MetricType::Gauge;
+  prometheus::MetricFamily drift_start;
+  drift_start.name = "plumbline_drift_start_timestamp_seconds";
+  drift_start.help =
+      "Unix time since which at least one resource of this kind in this namespace has been "
+      "drifted without interruption; absent while none is.";
+  drift_start.type = prometheus::MetricType::Gauge;
+  std::size_t groups = 0;
+  for (const auto& [kind, by_namespace] : groups_) {
+    groups += by_namespace.size();
+  }
+  resources.metric.reserve(groups * kStateCount);
+  for (const auto& [kind, by_namespace] : groups_) {
+    for (const auto& [ns, group] : by_namespace) {
+      // All five states from the first sight of a group, so "0 modified" is a sample, not an
+      // absent series, and sum() and ratios behave.
+      for (const ResourceState state : kStatesByName) {
+        prometheus::ClientMetric metric;
+        metric.label = {
+            {"kind", kind}, {"namespace", ns}, {"state", Str(ResourceStateName(state))}};
+        metric.gauge.value = static_cast<double>(group->counts[static_cast<std::size_t>(state)]);
+        resources.metric.push_back(std::move(metric));
+      }
+      if (group->drifted > 0) {
+        prometheus::ClientMetric metric;
+        metric.label = {{"kind", kind}, {"namespace", ns}};
+        metric.gauge.value = group->drift_start;
+        drift_start.metric.push_back(std::move(metric));
+      }
+    }
+  }
+  for (auto* family : {&resources, &drift_start}) {
+    if (!family->metric.empty()) {
+      out.push_back(std::move(*family));
+    }
+  }
 }
 
 void PrometheusTelemetry::AppendPerResourceFamilies(
@@ -399,11 +415,13 @@ void PrometheusTelemetry::AppendPerResourceFamilies(
     metric.label = {{"drift_kind", r.drift_kind},
                     {"kind", r.kind},
                     {"name", r.name},
-                    {"namespace", r.namespace_}};
+                    {"namespace", r.namespace_name}};
     metric.gauge.value = start;
     series.metric.push_back(std::move(metric));
     ++shown;
   }
+  // Chosen by age, shown in label order like every other family.
+  std::sort(series.metric.begin(), series.metric.end(), LabelsLess);
   if (!series.metric.empty()) {
     out.push_back(std::move(series));
   }
@@ -554,15 +572,17 @@ void PrometheusTelemetry::Error(std::string_view component, std::string_view rea
 
 std::string PrometheusTelemetry::RenderMetrics() const {
   std::vector<prometheus::MetricFamily> families = registry_.Collect();
-  if (options_.per_resource_series) {
-    AppendPerResourceFamilies(families);
-  }
-  // The registry's series live in hash maps: sort for stable output.
-  std::sort(families.begin(), families.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
+  // The registry's series live in hash maps: sort for stable output. The families built here
+  // come out sorted.
   for (auto& family : families) {
     std::sort(family.metric.begin(), family.metric.end(), LabelsLess);
   }
+  AppendGroupFamilies(families);
+  if (options_.per_resource_series) {
+    AppendPerResourceFamilies(families);
+  }
+  std::sort(families.begin(), families.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);
   return std::move(out).str();

@@ -1,7 +1,8 @@
 // Prometheus metrics for the agent: PrometheusTelemetry implements plumbline::Telemetry by
-// keeping counters, gauges and histograms in a prometheus::Registry, and RenderMetrics() turns
-// them into the text exposition format (version 0.0.4) for the agent's own HTTP server to serve
-// at /metrics. Metric names, labels and cardinality bounds are documented in docs/metrics.md.
+// keeping counters, gauges and histograms in a prometheus::Registry (the per-(kind, namespace)
+// resource counts and drift clocks in its own maps), and RenderMetrics() turns them into the text
+// exposition format (version 0.0.4) for the agent's own HTTP server to serve at /metrics. Metric
+// names, labels and cardinality bounds are documented in docs/metrics.md.
 //
 // Threading: not thread-safe as a whole. Every Telemetry method and RenderMetrics() must be
 // called on the agent's io thread (STYLE.md §6): the per-(kind, namespace) counts, the drift
@@ -61,9 +62,8 @@ class PrometheusTelemetry final : public Telemetry {
   std::string RenderMetrics() const;
 
   // ---- Telemetry ----
-  void ResourceStateChanged(std::string_view kind, std::string_view namespace_,
-                            const ResourceState* from, const ResourceState* to,
-                            double since_unix_seconds) override;
+  void ResourceStateChanged(std::string_view kind, std::string_view ns, const ResourceState* from,
+                            const ResourceState* to, double since_unix_seconds) override;
   void EventEmitted(const DriftEvent& event) override;
   void SuppressedDifferences(std::string_view kind, std::uint64_t count) override;
   void DetectionLatency(double seconds) override;
@@ -88,7 +88,7 @@ class PrometheusTelemetry final : public Telemetry {
 
   // The number of resources counted in `state` for (kind, namespace); for tests and /readyz
   // style checks. 0 when never seen.
-  std::uint64_t ResourceCount(std::string_view kind, std::string_view namespace_,
+  std::uint64_t ResourceCount(std::string_view kind, std::string_view ns,
                               ResourceState state) const;
 
  private:
@@ -98,16 +98,17 @@ class PrometheusTelemetry final : public Telemetry {
   struct SinkSeries;
   struct DriftedResource {
     std::string kind;
-    std::string namespace_;
+    std::string namespace_name;
     std::string name;
     std::string drift_kind;
     double start = 0;
   };
 
-  GroupState& Group(std::string_view kind, std::string_view namespace_);
+  GroupState& Group(std::string_view kind, std::string_view ns);
   WatchSeries& Watch(std::string_view resource);
   SinkSeries& Sink(std::string_view sink);
   void TrackResource(const DriftEvent& event);
+  void AppendGroupFamilies(std::vector<prometheus::MetricFamily>& out) const;
   void AppendPerResourceFamilies(std::vector<prometheus::MetricFamily>& out) const;
 
   MetricsOptions options_;

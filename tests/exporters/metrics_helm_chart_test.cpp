@@ -217,6 +217,7 @@ TEST_CASE("Helm chart: RBAC grants get list watch only", "[helm]") {
     CheckRestrictedPod(r, 1);
     CHECK(r.text.find("--repo=https://git.example.com/platform/cluster-config.git") !=
           std::string::npos);
+    CHECK(OfKind(r, "Secret").size() == 1);  // a generated HMAC key
   }
   SECTION("bundle ConfigMap, Secrets excluded") {
     const Rendered r = Template(sandbox, helm, "bundle-values.yaml");
@@ -225,6 +226,9 @@ TEST_CASE("Helm chart: RBAC grants get list watch only", "[helm]") {
     CHECK(granted.count("configmaps") == 1);
     CheckRestrictedPod(r, 1);
     CHECK(OfKind(r, "PersistentVolumeClaim").size() == 1);
+    // The existing HMAC key Secret is used, none is created.
+    CHECK(OfKind(r, "Secret").empty());
+    CHECK(r.text.find("secretName: plumbline-hmac") != std::string::npos);
   }
   SECTION("leader election: two replicas and a Lease Role in the release namespace") {
     const Rendered r = Template(sandbox, helm, "leader-election-values.yaml");

@@ -9,6 +9,7 @@ namespace plumbline::cli {
 
 int RenderCommand(const std::vector<std::string>& args);
 int DiffCommand(const std::vector<std::string>& args);
+int AgentCommand(const std::vector<std::string>& args);
 
 // Prints "plumbline: error: <message>" and returns 2.
 int Fail(const std::string& message);

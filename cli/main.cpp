@@ -1,4 +1,4 @@
-// plumbline: the read-only Kubernetes drift auditor. Subcommands: render, diff.
+// plumbline: the read-only Kubernetes drift auditor. Subcommands: render, diff, agent.
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -20,6 +20,12 @@ constexpr const char* kUsage =
     "                   [--hmac-key-file FILE]\n"
     "      Compare desired state (manifests or a bundle) with live objects.\n"
     "      Exit status: 0 in sync, 1 drift found, 2 error.\n"
+    "  agent --targets SOURCE|BUNDLE [-n NAMESPACE] [--revision REV] [--kubeconfig FILE]\n"
+    "                   [--context NAME] [--policy FILE] [--cluster-name NAME]\n"
+    "                   [--events-file PATH|-] [--metrics-addr HOST:PORT] [--config FILE]\n"
+    "                   [--hmac-key-file FILE] [--log-level LEVEL]\n"
+    "      Watch a cluster (read-only) and report drift events as JSON lines; serves\n"
+    "      /healthz, /readyz and /metrics. Stops on SIGTERM.\n"
     "  version\n";
 
 }  // namespace
@@ -39,6 +45,9 @@ int main(int argc, char** argv) {
     }
     if (command == "diff") {
       return plumbline::cli::DiffCommand(args);
+    }
+    if (command == "agent") {
+      return plumbline::cli::AgentCommand(args);
     }
     if (command == "version" || command == "--version") {
       std::puts("plumbline " PLUMBLINE_VERSION);

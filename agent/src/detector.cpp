@@ -111,13 +111,23 @@ class Detector::Impl {
   std::function<void(std::string, std::string)> on_hpa_change;
   Counts counts;
 
-  void OnResync(const ApiResource& r) {
-    KindTable& table = Table(r.group, r.kind);
+  void OnResync(const ApiResource& r, std::string_view scope) {
+    KindTable& table = Table(r.group, r.kind, scope);
     ++table.epoch;
   }
 
-  void OnSynced(const ApiResource& r) {
-    KindTable& table = Table(r.group, r.kind);
+  void DropScope(const ApiResource& r, std::string_view scope) {
+    kind_key_.assign(r.group).append("/").append(r.kind).append("|").append(scope);
+    if (auto it = tables_.find(kind_key_); it != tables_.end()) {
+      for (auto& [key, st] : it->second.objects) {
+        SetState(r, key, st, State::kNone);
+      }
+      tables_.erase(it);
+    }
+  }
+
+  void OnSynced(const ApiResource& r, std::string_view scope) {
+    KindTable& table = Table(r.group, r.kind, scope);
     table.synced = true;
     // Objects not delivered in this snapshot are gone.
     for (auto it = table.objects.begin(); it != table.objects.end();) {
@@ -146,13 +156,15 @@ class Detector::Impl {
         it = table.objects.erase(it);
       }
     }
-    ReportMissingTargets(r.group, r.kind, table);
+    if (scope.empty()) {
+      ReportMissingTargets(r.group, r.kind, table);
+    }
   }
 
-  void OnObject(const ApiResource& r, WatchEventType type, element object,
-                std::int64_t received_unix_nanos) {
+  void OnObject(const ApiResource& r, std::string_view scope, WatchEventType type,
+                element object, std::int64_t received_unix_nanos) {
     received_ = received_unix_nanos;
-    KindTable& table = Table(r.group, r.kind);
+    KindTable& table = Table(r.group, r.kind, scope);
     const std::string_view ns = StringAt(object, "/metadata/namespace");
     const std::string_view name = StringAt(object, "/metadata/name");
     if (name.empty()) {
@@ -262,8 +274,9 @@ class Detector::Impl {
   }
 
  private:
-  KindTable& Table(std::string_view group, std::string_view kind) {
-    kind_key_.assign(group).append("/").append(kind);
+  // Tables are per kind and watch scope: "group/Kind|namespace" ("|" alone: cluster-wide).
+  KindTable& Table(std::string_view group, std::string_view kind, std::string_view scope) {
+    kind_key_.assign(group).append("/").append(kind).append("|").append(scope);
     auto it = tables_.find(kind_key_);
     if (it == tables_.end()) {
       it = tables_.emplace(kind_key_, KindTable{}).first;
@@ -519,7 +532,7 @@ class Detector::Impl {
     if (!IsScalableKind(group, kind) && kind.empty()) {
       return;
     }
-    auto table = tables_.find(group + "/" + kind);
+    auto table = tables_.find(group + "/" + kind + "|");
     if (table != tables_.end()) {
       auto obj = table->second.objects.find(scaled.substr(second + 1));
       if (obj != table->second.objects.end()) {
@@ -576,14 +589,31 @@ void Detector::SetHpaChangeCallback(std::function<void(std::string, std::string)
   impl_->on_hpa_change = std::move(callback);
 }
 
-void Detector::OnResync(const ApiResource& resource) { impl_->OnResync(resource); }
+void Detector::OnResync(const ApiResource& resource) { impl_->OnResync(resource, ""); }
 
 void Detector::OnObject(const ApiResource& resource, WatchEventType type, element object,
                         std::int64_t received_unix_nanos) {
-  impl_->OnObject(resource, type, object, received_unix_nanos);
+  impl_->OnObject(resource, "", type, object, received_unix_nanos);
 }
 
-void Detector::OnSynced(const ApiResource& resource) { impl_->OnSynced(resource); }
+void Detector::OnSynced(const ApiResource& resource) { impl_->OnSynced(resource, ""); }
+
+void Detector::OnResyncIn(const ApiResource& resource, std::string_view scope) {
+  impl_->OnResync(resource, scope);
+}
+
+void Detector::OnObjectIn(const ApiResource& resource, std::string_view scope,
+                          WatchEventType type, element object, std::int64_t received_unix_nanos) {
+  impl_->OnObject(resource, scope, type, object, received_unix_nanos);
+}
+
+void Detector::OnSyncedIn(const ApiResource& resource, std::string_view scope) {
+  impl_->OnSynced(resource, scope);
+}
+
+void Detector::DropScope(const ApiResource& resource, std::string_view scope) {
+  impl_->DropScope(resource, scope);
+}
 
 Detector::Counts Detector::counts() const { return impl_->Snapshot(); }
 

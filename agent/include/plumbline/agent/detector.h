@@ -60,11 +60,21 @@ class Detector : public ReflectorHandler {
   void SetTargets(std::shared_ptr<const TargetSet> targets);
   const TargetSet* targets() const { return targets_.get(); }
 
-  // ReflectorHandler.
+  // ReflectorHandler, for reflectors that watch all namespaces.
   void OnResync(const ApiResource& resource) override;
   void OnObject(const ApiResource& resource, WatchEventType type, simdjson::dom::element object,
                 std::int64_t received_unix_nanos) override;
   void OnSynced(const ApiResource& resource) override;
+
+  // The same for a reflector that watches one namespace (`scope`); snapshots of different
+  // scopes of one kind are independent. Kinds with targets are always watched cluster-wide.
+  void OnResyncIn(const ApiResource& resource, std::string_view scope);
+  void OnObjectIn(const ApiResource& resource, std::string_view scope, WatchEventType type,
+                  simdjson::dom::element object, std::int64_t received_unix_nanos);
+  void OnSyncedIn(const ApiResource& resource, std::string_view scope);
+  // Forgets what a scoped reflector delivered, without events (its kind moved to a
+  // cluster-wide watch).
+  void DropScope(const ApiResource& resource, std::string_view scope);
 
   // Keys ("group/Kind/namespace/name") of workloads an HPA scales, from watched HPAs. When the
   // set changes for a kind, `on_hpa_change` is told which (group, kind) to resync.

@@ -1,0 +1,175 @@
+// `plumbline agent`: the wiring (STYLE.md §1: only main connects concrete sinks to the agent).
+#include <utility>  // before Asio (asio#944)
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/spdlog.h>
+
+#include "plumbline/agent/agent.h"
+#include "plumbline/agent/json_lines_sink.h"
+#include "plumbline/agent/kube_config.h"
+#include "plumbline/exporters/metrics.h"
+#include "plumbline/render/bundle.h"
+#include "plumbline/render/secret_key.h"
+
+#include "agent_config.h"
+#include "commands.h"
+#include "options.h"
+#include "policy_file.h"
+
+namespace plumbline::cli {
+namespace {
+
+// Log lines are JSON objects: {"time":..,"level":..,"logger":..,"msg":"key=value ..."}.
+class JsonMessageFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string escaped;
+    AppendJsonString(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(escaped.data(), escaped.data() + escaped.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessageFlag>();
+  }
+};
+
+void ConfigureLogging(const std::string& level) {
+  auto formatter =
+      std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc, "\n");
+  formatter->add_flag<JsonMessageFlag>('*').set_pattern(
+      R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":%*})");
+  spdlog::set_formatter(std::move(formatter));
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+}  // namespace
+
+int AgentCommand(const std::vector<std::string>& argv) {
+  auto args = ParseArgs(argv, {"--targets", "-n", "--namespace", "--revision", "--kubeconfig",
+                               "--context", "--policy", "--cluster-name", "--events-file",
+                               "--config", "--metrics-addr", "--hmac-key-file", "--log-level",
+                               "--targets-poll-interval"});
+  if (!args) {
+    return Fail("agent: " + args.error().message);
+  }
+  if (!args->positional.empty()) {
+    return Fail("agent: unexpected argument " + args->positional.front());
+  }
+  AgentConfig config;
+  if (args->Has("--config")) {
+    auto loaded = LoadAgentConfig(args->Get("--config"));
+    if (!loaded) {
+      return Fail(loaded.error().message);
+    }
+    config = std::move(*loaded);
+  }
+  // Flags override the file.
+  auto flag = [&](const char* name, std::string& field) {
+    if (args->Has(name)) {
+      field = args->Get(name);
+    }
+  };
+  flag("--targets", config.agent.targets);
+  flag("-n", config.agent.namespace_);
+  flag("--namespace", config.agent.namespace_);
+  flag("--revision", config.agent.revision);
+  flag("--kubeconfig", config.kubeconfig);
+  flag("--context", config.context);
+  flag("--policy", config.policy_file);
+  flag("--cluster-name", config.agent.cluster_name);
+  flag("--events-file", config.events_file);
+  flag("--metrics-addr", config.agent.status_address);
+  flag("--hmac-key-file", config.hmac_key_file);
+  flag("--log-level", config.log_level);
+  if (args->Has("--policy")) {
+    config.policy_inline.reset();
+  }
+  if (args->Has("--targets-poll-interval")) {
+    auto d = ParseDuration(hashing::Value::String(args->Get("--targets-poll-interval")),
+                           "--targets-poll-interval");
+    if (!d) {
+      return Fail("agent: " + d.error().message);
+    }
+    config.agent.targets_poll_interval = *d;
+  }
+  if (config.agent.targets.empty()) {
+    return Fail("agent: --targets SOURCE|BUNDLE is required (or targets.source in --config)");
+  }
+  if (spdlog::level::from_str(config.log_level) == spdlog::level::off &&
+      config.log_level != "off") {
+    return Fail("agent: --log-level must be trace, debug, info, warn, error or off");
+  }
+  ConfigureLogging(config.log_level);
+
+  Result<hashing::Policy> policy =
+      config.policy_inline ? hashing::ParsePolicy(*config.policy_inline)
+                           : LoadPolicyFile(config.policy_file);
+  if (!policy) {
+    return Fail("agent: policy: " + policy.error().message);
+  }
+  const std::string key_path =
+      config.hmac_key_file.empty() ? render::DefaultKeyPath() : config.hmac_key_file;
+  auto key = render::LoadOrCreateKey(key_path, /*create=*/true);
+  if (!key) {
+    return Fail("agent: " + key.error().message);
+  }
+  render::HmacSecretHasher hasher(*key);
+  config.agent.hmac_key_id = render::KeyId(*key);
+
+  agent::ClusterConfigOptions cluster_options;
+  cluster_options.kubeconfig = config.kubeconfig;
+  cluster_options.context = config.context;
+  auto cluster = agent::LoadClusterConfig(cluster_options);
+  if (!cluster) {
+    return Fail("agent: " + cluster.error().message);
+  }
+
+  exporters::MetricsOptions metrics_options;
+  metrics_options.version = PLUMBLINE_VERSION;
+  metrics_options.per_resource_series = config.per_resource_series;
+  metrics_options.per_resource_series_limit = config.per_resource_series_limit;
+  exporters::PrometheusTelemetry telemetry(metrics_options);
+
+  auto jsonl = agent::JsonLinesSink::Open(config.events_file, telemetry);
+  if (!jsonl) {
+    return Fail("agent: " + jsonl.error().message);
+  }
+  if (!config.sinks.empty()) {
+    return Fail("agent: config sinks: not supported by this build yet (only events.file)");
+  }
+  std::vector<EventSink*> sinks = {jsonl->get()};
+
+  boost::asio::io_context io;
+  agent::Agent agent(io, config.agent, std::move(*cluster), *policy, hasher, sinks, telemetry);
+  agent.HandleStatus("/metrics", [&telemetry] {
+    return agent::StatusResponse{200, std::string(exporters::kMetricsContentType),
+                                 telemetry.RenderMetrics()};
+  });
+  if (Status s = agent.Start(); !s) {
+    return Fail("agent: " + s.error().message);
+  }
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&agent](const boost::system::error_code& ec, int signal) {
+    if (!ec) {
+      spdlog::info("msg=\"signal received; shutting down\" signal={}", signal);
+      agent.Stop();
+    }
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("msg=\"agent loop failed\" error=\"{}\"", e.what());
+    return 3;
+  }
+  spdlog::info("msg=\"stopped\"");
+  return 0;
+}
+
+}  // namespace plumbline::cli

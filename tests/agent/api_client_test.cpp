@@ -16,11 +16,13 @@
 #endif
 #include "plumbline/agent/api_client.h"
 #include "plumbline/agent/kube_config.h"
+#include "plumbline/agent/reflector.h"
 
 #include "agent/agent_test_util.h"
 #include "cli/cli_support.h"
 #include "support/fake_api_server.h"
 #include "support/kube_sim.h"
+#include "support/recording_handler.h"
 
 namespace plumbline::testing {
 namespace {
@@ -218,6 +220,23 @@ TEST_CASE("ApiClient over TLS: CA, host name, token, token file and exec plugin"
     auto again = Get(io, *client, "/api/v1/namespaces");
     REQUIRE(again);
     CHECK(again->status == 200);
+  }
+  SECTION("a reflector over TLS with a token") {
+    auto client = client_for(ca, "    token: s3cret\n");
+    RecordingHandler handler;
+    agent::Reflector reflector(
+        *client, agent::ApiResource{"", "v1", "configmaps", "ConfigMap", true}, handler);
+    bool done = false;
+    asio::co_spawn(io, reflector.Run(), [&done](const std::exception_ptr&) { done = true; });
+    REQUIRE(RunUntil(io, [&] { return reflector.synced(); }));
+    auto created = f.Kubectl({"--kubeconfig", keys.Path("kubeconfig"), "create", "configmap",
+                              "over-tls", "--from-literal=a=b"},
+                             "none");
+    INFO(created.Describe());
+    REQUIRE(created.exit_code == 0);
+    REQUIRE(RunUntil(io, [&] { return handler.Count("ADDED", "default/over-tls") == 1; }));
+    reflector.Stop();
+    REQUIRE(RunUntil(io, [&] { return done; }));
   }
   SECTION("an exec plugin's token, run again after a 401") {
     const std::string plugin = keys.Path("plugin.sh");

@@ -1,6 +1,7 @@
 // Reflector against the real kube-sim, with the real kubectl making the changes: paginated LIST
 // and watch-list, events after the sync, dropped watches, compaction (410), Retry-After, large
 // objects, resync and stop.
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <utility>  // before Asio (asio#944)
@@ -58,9 +59,41 @@ void Control(Fixture& f, const std::string& path) {
   REQUIRE(r.status == 200);
 }
 
+// Counts what a reflector reports.
+struct WatchTelemetry : Telemetry {
+  void ApiRequest(std::string_view verb, std::string_view /*resource*/, int code,
+                  double /*seconds*/) override {
+    requests.push_back(std::string(verb) + " " + std::to_string(code));
+  }
+  void WatchRestarted(std::string_view resource, std::string_view reason) override {
+    CHECK(resource == "/v1/configmaps");
+    restarts.emplace_back(reason);
+  }
+  void WatchRelisted(std::string_view /*resource*/) override { ++relists; }
+  void WatchBookmark(std::string_view /*resource*/, double /*unix_seconds*/) override {
+    ++bookmarks;
+  }
+  void WatchEventReceived(std::string_view /*resource*/, double /*unix_seconds*/) override {
+    ++events;
+  }
+  void WatchSynced(std::string_view /*resource*/, bool synced) override {
+    synced_reports.push_back(synced);
+  }
+  int Restarts(const std::string& reason) const {
+    return static_cast<int>(std::count(restarts.begin(), restarts.end(), reason));
+  }
+  std::vector<std::string> requests;
+  std::vector<std::string> restarts;
+  std::vector<bool> synced_reports;
+  int relists = 0;
+  int bookmarks = 0;
+  int events = 0;
+};
+
 // One reflector running on its own io_context, stopped and drained at the end.
 struct Running {
   asio::io_context io;
+  WatchTelemetry telemetry;
   ApiClient client;
   RecordingHandler handler;
   Reflector reflector;
@@ -68,8 +101,8 @@ struct Running {
 
   Running(const std::string& url, ReflectorOptions options,
           agent::ApiClientOptions client_options = {})
-      : client(io.get_executor(), ConfigFor(url), client_options),
-        reflector(client, kConfigMaps, handler, std::move(options)) {
+      : client(io.get_executor(), ConfigFor(url), client_options, telemetry),
+        reflector(client, kConfigMaps, handler, std::move(options), telemetry) {
     asio::co_spawn(io, reflector.Run(), [this](const std::exception_ptr& e) {
       CHECK(!e);
       done = true;
@@ -129,6 +162,53 @@ TEST_CASE("Reflector syncs a paginated LIST of 1200 ConfigMaps, then sees kubect
   CHECK(r.reflector.resource_version() == r.handler.calls.back().resource_version);
 }
 
+TEST_CASE("Reflector restarts a LIST whose continue token expired", "[agent][reflector]") {
+  Fixture f;
+  f.KubectlOk({"create", "namespace", "load"});
+  std::string lines;
+  for (int i = 0; i < 1200; ++i) {
+    lines += ConfigMapLine("load", "cm-" + std::to_string(i), std::to_string(i));
+  }
+  Load(f, lines);
+  Control(f, "/_sim/latency?ms=300");
+  auto options = FastOptions(false);
+  options.namespace_ = "load";
+  Running r(f.sim.url(), options);
+  // Compact while the second page is on its way: its continue token is too old (410).
+  REQUIRE(r.Until([&] { return r.reflector.stats().lists == 2; }));
+  Load(f, ConfigMapLine("default", "elsewhere", "x"));  // history moves past the list's version
+  Control(f, "/_sim/compact");
+  Control(f, "/_sim/latency?ms=0");
+  REQUIRE(r.Until([&] { return r.reflector.synced(); }));
+  CHECK(r.reflector.stats().gone == 1);
+  CHECK(r.reflector.stats().lists == 5);  // 2 (the second one 410) + 3
+  CHECK(r.handler.resyncs == 2);
+  CHECK(r.handler.synced == 1);
+  CHECK(r.handler.objects.size() == 1201);
+  CHECK(r.telemetry.Restarts("gone") == 1);
+  CHECK(std::count(r.telemetry.requests.begin(), r.telemetry.requests.end(), "list 410") == 1);
+}
+
+TEST_CASE("Reflector reports bookmarks and events, and reconnects a silent watch",
+          "[agent][reflector]") {
+  Fixture f({"--bookmark-interval-ms", "100"});
+  auto options = FastOptions(false);
+  options.watch_idle_timeout = std::chrono::milliseconds(500);
+  Running r(f.sim.url(), options);
+  REQUIRE(r.Until([&] { return r.reflector.synced(); }));
+  REQUIRE(r.Until([&] { return r.telemetry.bookmarks >= 2; }));
+  f.KubectlOk({"create", "configmap", "a", "--from-literal=k=1"});
+  REQUIRE(r.Until([&] { return r.telemetry.events == 1; }));
+  // A stalled watch sends nothing, not even bookmarks: the idle timeout ends it.
+  Control(f, "/_sim/stall-watches?on=true");
+  REQUIRE(r.Until([&] { return r.telemetry.Restarts("network") >= 1; }));
+  Control(f, "/_sim/stall-watches?on=false");
+  f.KubectlOk({"create", "configmap", "b", "--from-literal=k=1"});
+  REQUIRE(r.Until([&] { return r.handler.Count("ADDED", "default/b") == 1; }));
+  CHECK(r.handler.Count("ADDED", "default/a") == 1);
+  CHECK(r.handler.resyncs == 1);
+}
+
 TEST_CASE("Reflector resumes a dropped watch from its resourceVersion without duplicates",
           "[agent][reflector]") {
   Fixture f;
@@ -180,6 +260,10 @@ TEST_CASE("Reflector relists after compaction (410) with a clean snapshot and no
   CHECK(r.handler.objects.count("default/old") == 0);
   // Nothing was delivered outside the snapshots: no spurious ADDED/DELETED events.
   CHECK(r.handler.events == 0);
+  CHECK(r.telemetry.Restarts("gone") >= 1);
+  CHECK(r.telemetry.relists >= 1);
+  CHECK(r.telemetry.synced_reports.front() == false);
+  CHECK(r.telemetry.synced_reports.back() == true);
 
   // And the watch works again afterwards.
   f.KubectlOk({"create", "configmap", "after", "--from-literal=k=1"});

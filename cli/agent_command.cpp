@@ -1,9 +1,8 @@
 // `plumbline agent`: the wiring (STYLE.md §1: only main connects concrete sinks to the agent).
-#include <utility>  // before Asio (asio#944)
-
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <utility>  // before Asio (asio#944)
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -51,10 +50,10 @@ void ConfigureLogging(const std::string& level) {
 }  // namespace
 
 int AgentCommand(const std::vector<std::string>& argv) {
-  auto args = ParseArgs(argv, {"--targets", "-n", "--namespace", "--revision", "--kubeconfig",
-                               "--context", "--policy", "--cluster-name", "--events-file",
-                               "--config", "--metrics-addr", "--hmac-key-file", "--log-level",
-                               "--targets-poll-interval"});
+  auto args =
+      ParseArgs(argv, {"--targets", "-n", "--namespace", "--revision", "--kubeconfig", "--context",
+                       "--policy", "--cluster-name", "--events-file", "--config", "--metrics-addr",
+                       "--hmac-key-file", "--log-level", "--targets-poll-interval"});
   if (!args) {
     return Fail("agent: " + args.error().message);
   }
@@ -107,9 +106,9 @@ int AgentCommand(const std::vector<std::string>& argv) {
   }
   ConfigureLogging(config.log_level);
 
-  Result<hashing::Policy> policy =
-      config.policy_inline ? hashing::ParsePolicy(*config.policy_inline)
-                           : LoadPolicyFile(config.policy_file);
+  Result<hashing::Policy> policy = config.policy_inline
+                                       ? hashing::ParsePolicy(*config.policy_inline)
+                                       : LoadPolicyFile(config.policy_file);
   if (!policy) {
     return Fail("agent: policy: " + policy.error().message);
   }

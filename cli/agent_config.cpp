@@ -114,7 +114,8 @@ Status SubstituteEnv(Value& v, const std::string& key) {
       if (in.compare(i, 2, "${") == 0) {
         const auto close = in.find('}', i + 2);
         if (close == std::string::npos) {
-          return MakeError(ErrorCode::kInvalidArgument, key + ": unterminated ${ in \"" + in + "\"");
+          return MakeError(ErrorCode::kInvalidArgument,
+                           key + ": unterminated ${ in \"" + in + "\"");
         }
         const std::string name = in.substr(i + 2, close - i - 2);
         const char* value = std::getenv(name.c_str());
@@ -151,13 +152,12 @@ Result<AgentConfig> LoadAgentConfig(const std::string& path) {
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto parsed = render::ParseYamlStream(text);
   if (!parsed) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "config " + path + ": " + parsed.error().message);
+    return MakeError(ErrorCode::kInvalidArgument, "config " + path + ": " + parsed.error().message);
   }
   if (parsed->size() != 1) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "config " + path + ": expected one YAML document, found " +
-                         std::to_string(parsed->size()));
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "config " + path + ": expected one YAML document, found " + std::to_string(parsed->size()));
   }
   return ParseAgentConfig(std::move(parsed->front().value), path);
 }
@@ -171,11 +171,11 @@ Result<AgentConfig> ParseAgentConfig(Value doc, const std::string& where) {
     return MakeError(ErrorCode::kInvalidArgument, "config " + where + ": must be a YAML map");
   }
   PLUMBLINE_RETURN_IF_ERROR(SubstituteEnv(doc, ""));
-  PLUMBLINE_RETURN_IF_ERROR(CheckKeys(doc,
-                                      {"cluster", "targets", "policy", "hmacKeyFile", "kubeconfig",
-                                       "context", "api", "metrics", "events", "orphanKinds",
-                                       "sinks", "spool", "log", "leaderElection"},
-                                      where, ""));
+  PLUMBLINE_RETURN_IF_ERROR(
+      CheckKeys(doc,
+                {"cluster", "targets", "policy", "hmacKeyFile", "kubeconfig", "context", "api",
+                 "metrics", "events", "orphanKinds", "sinks", "spool", "log", "leaderElection"},
+                where, ""));
   auto cluster = GetString(doc, "cluster", where, "cluster");
   if (!cluster) {
     return cluster.error();
@@ -246,8 +246,8 @@ Result<AgentConfig> ParseAgentConfig(Value doc, const std::string& where) {
         CheckKeys(*api, {"qps", "burst", "pageSize", "watchList", "timeout"}, where, "api."));
     auto qps = GetNumber(*api, "qps", c.agent.api.qps, where, "api.qps");
     auto burst = GetNumber(*api, "burst", c.agent.api.burst, where, "api.burst");
-    auto page = GetNumber(*api, "pageSize", static_cast<double>(c.agent.page_size), where,
-                          "api.pageSize");
+    auto page =
+        GetNumber(*api, "pageSize", static_cast<double>(c.agent.page_size), where, "api.pageSize");
     auto watch_list = GetBool(*api, "watchList", c.agent.use_watch_list, where, "api.watchList");
     if (!qps) {
       return qps.error();
@@ -292,8 +292,8 @@ Result<AgentConfig> ParseAgentConfig(Value doc, const std::string& where) {
       return per.error();
     }
     c.per_resource_series = *per;
-    auto limit = GetNumber(*metrics, "perResourceSeriesLimit", 500, where,
-                           "metrics.perResourceSeriesLimit");
+    auto limit =
+        GetNumber(*metrics, "perResourceSeriesLimit", 500, where, "metrics.perResourceSeriesLimit");
     if (!limit) {
       return limit.error();
     }

@@ -19,7 +19,7 @@ struct AgentConfig {
   agent::AgentOptions agent;
   std::string kubeconfig;
   std::string context;
-  std::string policy_file;                    // policy: PATH
+  std::string policy_file;                      // policy: PATH
   std::optional<hashing::Value> policy_inline;  // policy: {...}
   std::string hmac_key_file;
   std::string events_file;  // JSON lines; "-" stdout; empty: stdout unless other sinks exist

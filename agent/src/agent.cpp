@@ -1,19 +1,19 @@
-#include <utility>  // before Asio (asio#944)
-
 #include "plumbline/agent/agent.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <sys/stat.h>
+#include <utility>  // before Asio (asio#944)
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 
 #include "plumbline/agent/discovery.h"
@@ -62,8 +62,8 @@ bool IsScalableKind(const GroupKind& gk) {
 // walk follows it).
 std::string Fingerprint(const std::string& path, const std::string& revision) {
   if (!revision.empty()) {
-    auto r = render::RunChecked({"git", "-C", path, "rev-parse", "--verify", revision + "^{commit}"},
-                                "git");
+    auto r = render::RunChecked(
+        {"git", "-C", path, "rev-parse", "--verify", revision + "^{commit}"}, "git");
     return r ? "git:" + *r : "git-error";
   }
   XXH3_state_t* state = XXH3_createState();
@@ -75,10 +75,9 @@ std::string Fingerprint(const std::string& path, const std::string& revision) {
     }
     const std::string& name = p.native();
     XXH3_64bits_update(state, name.data(), name.size() + 1);
-    const std::int64_t fields[] = {static_cast<std::int64_t>(st.st_size),
-                                   static_cast<std::int64_t>(st.st_mtim.tv_sec),
-                                   static_cast<std::int64_t>(st.st_mtim.tv_nsec),
-                                   static_cast<std::int64_t>(st.st_ino)};
+    const std::int64_t fields[] = {
+        static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_mtim.tv_sec),
+        static_cast<std::int64_t>(st.st_mtim.tv_nsec), static_cast<std::int64_t>(st.st_ino)};
     XXH3_64bits_update(state, fields, sizeof fields);
   };
   std::error_code ec;
@@ -86,8 +85,8 @@ std::string Fingerprint(const std::string& path, const std::string& revision) {
   add(ec ? fs::path(path) : root);
   if (!ec && fs::is_directory(root, ec)) {
     std::vector<fs::path> files;
-    for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied,
-                                             ec),
+    for (fs::recursive_directory_iterator
+             it(root, fs::directory_options::skip_permission_denied, ec),
          end;
          !ec && it != end; it.increment(ec)) {
       if (it->path().filename() == ".git") {
@@ -107,20 +106,28 @@ std::string Fingerprint(const std::string& path, const std::string& revision) {
 }
 
 double NowSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
 
 const std::vector<std::string>& DefaultOrphanKinds() {
-  static const std::vector<std::string> kinds = {
-      "ConfigMap",        "Secret",          "Service",
-      "ServiceAccount",   "PersistentVolumeClaim", "Pod",
-      "Deployment.apps",  "StatefulSet.apps", "DaemonSet.apps",
-      "Job.batch",        "CronJob.batch",   "Ingress.networking.k8s.io",
-      "NetworkPolicy.networking.k8s.io", "Role.rbac.authorization.k8s.io",
-      "RoleBinding.rbac.authorization.k8s.io", "HorizontalPodAutoscaler.autoscaling"};
+  static const std::vector<std::string> kinds = {"ConfigMap",
+                                                 "Secret",
+                                                 "Service",
+                                                 "ServiceAccount",
+                                                 "PersistentVolumeClaim",
+                                                 "Pod",
+                                                 "Deployment.apps",
+                                                 "StatefulSet.apps",
+                                                 "DaemonSet.apps",
+                                                 "Job.batch",
+                                                 "CronJob.batch",
+                                                 "Ingress.networking.k8s.io",
+                                                 "NetworkPolicy.networking.k8s.io",
+                                                 "Role.rbac.authorization.k8s.io",
+                                                 "RoleBinding.rbac.authorization.k8s.io",
+                                                 "HorizontalPodAutoscaler.autoscaling"};
   return kinds;
 }
 
@@ -154,9 +161,9 @@ class Agent::Impl {
         telemetry_(telemetry),
         client_(io.get_executor(), std::move(cluster), options_.api, telemetry),
         discovery_(client_),
-        detector_(policy, hasher, DetectorOptions{options_.cluster_name, {}},
-                  [this](std::shared_ptr<const DriftEvent> e) { Publish(std::move(e)); },
-                  telemetry),
+        detector_(
+            policy, hasher, DetectorOptions{options_.cluster_name, {}},
+            [this](std::shared_ptr<const DriftEvent> e) { Publish(std::move(e)); }, telemetry),
         status_(io.get_executor()),
         poll_timer_(io),
         retry_timer_(io) {
@@ -185,7 +192,7 @@ class Agent::Impl {
     status_port_ = *port;
     Log().info("msg=\"status endpoint\" address={} port={}", options_.status_address, *port);
     asio::co_spawn(io_, Run(), [](std::exception_ptr e) { LogLoopEnd("main", e); });
-    return OkStatus();
+    return Status::Ok();
   }
 
   void HandleStatus(std::string path, StatusServer::Handler handler) {
@@ -248,8 +255,7 @@ class Agent::Impl {
 
   // Runs on the render thread: everything it touches is a copy or immutable (the policy; the
   // hasher is thread-safe).
-  static asio::awaitable<RenderOutcome> RenderIfChanged(AgentOptions options,
-                                                        std::string previous,
+  static asio::awaitable<RenderOutcome> RenderIfChanged(AgentOptions options, std::string previous,
                                                         const hashing::Policy* policy,
                                                         const hashing::SecretHasher* hasher) {
     RenderOutcome out;
@@ -267,8 +273,7 @@ class Agent::Impl {
                count, generation_);
     const auto& sources = set->sources();
     telemetry_.TargetsLoaded(sources.empty() ? options_.targets : set->Describe(),
-                             sources.empty() ? "" : sources.front().revision, count,
-                             NowSeconds());
+                             sources.empty() ? "" : sources.front().revision, count, NowSeconds());
     detector_.SetTargets(std::move(set));
   }
 

@@ -161,8 +161,8 @@ class Detector::Impl {
     }
   }
 
-  void OnObject(const ApiResource& r, std::string_view scope, WatchEventType type,
-                element object, std::int64_t received_unix_nanos) {
+  void OnObject(const ApiResource& r, std::string_view scope, WatchEventType type, element object,
+                std::int64_t received_unix_nanos) {
     received_ = received_unix_nanos;
     KindTable& table = Table(r.group, r.kind, scope);
     const std::string_view ns = StringAt(object, "/metadata/namespace");
@@ -363,7 +363,8 @@ class Detector::Impl {
       const ApiResource& r, KindTable& table,
       std::unordered_map<std::string, ObjectState, StringHash, std::equal_to<>>::iterator it,
       element object, std::uint64_t rv, std::uint32_t generation) {
-    hashing::Verdict verdict = engine_.JudgeUntracked(object);
+    api_version_.assign(r.group).append(r.group.empty() ? "" : "/").append(r.version);
+    hashing::Verdict verdict = engine_.JudgeUntracked(object, api_version_, r.kind);
     State now = State::kNone;
     if (verdict.kind == hashing::DriftKind::kExtraneous) {
       now = State::kExtraneous;
@@ -567,6 +568,7 @@ class Detector::Impl {
   std::string key_;
   std::string kind_key_;
   std::string scaled_key_;
+  std::string api_version_;
   mutable std::string lookup_;
 };
 
@@ -602,8 +604,8 @@ void Detector::OnResyncIn(const ApiResource& resource, std::string_view scope) {
   impl_->OnResync(resource, scope);
 }
 
-void Detector::OnObjectIn(const ApiResource& resource, std::string_view scope,
-                          WatchEventType type, element object, std::int64_t received_unix_nanos) {
+void Detector::OnObjectIn(const ApiResource& resource, std::string_view scope, WatchEventType type,
+                          element object, std::int64_t received_unix_nanos) {
   impl_->OnObject(resource, scope, type, object, received_unix_nanos);
 }
 

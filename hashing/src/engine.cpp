@@ -1388,9 +1388,23 @@ Verdict Engine::Missing(const Target& target) const {
 
 Digest128 Engine::EmptyLiveOnlyDigest() { return Digest128{0, 0}; }
 
-Verdict Engine::JudgeUntracked(element live) const {
+Verdict Engine::JudgeUntracked(element live) const { return JudgeUntracked(live, "", ""); }
+
+Verdict Engine::JudgeUntracked(element live, std::string_view api_version,
+                               std::string_view kind) const {
   Verdict v;
   auto id = IdentityOf(live);
+  if (!id && !api_version.empty() && !kind.empty()) {
+    element meta;
+    std::string_view ns;
+    std::string_view name;
+    if (live.type() == element_type::OBJECT &&
+        live.at_key("metadata").get(meta) == simdjson::SUCCESS) {
+      ns = ElementString(meta, "namespace");
+      name = ElementString(meta, "name");
+    }
+    id = MakeIdentity(api_version, kind, ns, name);
+  }
   if (!id) {
     return v;
   }

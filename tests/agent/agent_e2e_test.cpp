@@ -47,12 +47,18 @@ struct AppFixture {
   }
 
   std::vector<std::string> AgentArgs() const {
-    return {"--targets",      ExampleDir("git"),
-            "-n",             "shop",
-            "--kubeconfig",   kubeconfig,
-            "--policy",       ExampleDir("policy.yaml"),
-            "--cluster-name", "e2e",
-            "--hmac-key-file", f.box.Path("hmac.key")};
+    return {"--targets",
+            ExampleDir("git"),
+            "-n",
+            "shop",
+            "--kubeconfig",
+            kubeconfig,
+            "--policy",
+            ExampleDir("policy.yaml"),
+            "--cluster-name",
+            "e2e",
+            "--hmac-key-file",
+            f.box.Path("hmac.key")};
   }
 };
 
@@ -118,21 +124,21 @@ TEST_CASE("agent: an app applied by Argo CD is ready with zero drift events", "[
   CHECK(agent.Stop() == 0);
 }
 
-TEST_CASE("agent: each kubectl change yields one event, each revert one Resolved",
-          "[agent][e2e]") {
+TEST_CASE("agent: each kubectl change yields one event, each revert one Resolved", "[agent][e2e]") {
   AppFixture app;
   AgentProcess agent(app.f.box, app.AgentArgs());
   REQUIRE(agent.WaitReady());
   const std::string image = "registry.example.com/shop/web:1.4.2";
 
-  RunStep(app, agent,
-          {{"set", "image", "-n", "shop", "deployment/web", "web=registry.example.com/shop/web:9.9"},
-           "Drifted",
-           "Deployment",
-           "web",
-           "/spec/template/spec/containers/0/image",
-           "kubectl-set",
-           {"set", "image", "-n", "shop", "deployment/web", "web=" + image}});
+  RunStep(
+      app, agent,
+      {{"set", "image", "-n", "shop", "deployment/web", "web=registry.example.com/shop/web:9.9"},
+       "Drifted",
+       "Deployment",
+       "web",
+       "/spec/template/spec/containers/0/image",
+       "kubectl-set",
+       {"set", "image", "-n", "shop", "deployment/web", "web=" + image}});
   RunStep(app, agent,
           {{"set", "env", "-n", "shop", "deployment/web", "DEBUG=1"},
            "Drifted",

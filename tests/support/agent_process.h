@@ -20,16 +20,16 @@ class AgentProcess {
   AgentProcess(const CliSandbox& box, const std::vector<std::string>& args,
                const std::string& name = "agent")
       : events_path_(box.Path(name + "-events.jsonl")), log_path_(box.Path(name + "-log.jsonl")) {
-    std::vector<std::string> argv = {PLUMBLINE_BIN, "agent", "--events-file", events_path_,
-                                     "--metrics-addr", "127.0.0.1:0"};
+    std::vector<std::string> argv = {PLUMBLINE_BIN, "agent",          "--events-file",
+                                     events_path_,  "--metrics-addr", "127.0.0.1:0"};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<std::string> env = box.Env();
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     std::vector<char*> cargv;
     for (auto& a : argv) {
       cargv.push_back(a.data());
@@ -136,10 +136,9 @@ class AgentProcess {
   }
 
   // Waits until at least `count` events exist, then a short quiet period (to catch extras).
-  std::vector<Value> WaitForEvents(std::size_t count,
-                                   std::chrono::milliseconds timeout = std::chrono::seconds(15),
-                                   std::chrono::milliseconds settle = std::chrono::milliseconds(
-                                       300)) {
+  std::vector<Value> WaitForEvents(
+      std::size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(15),
+      std::chrono::milliseconds settle = std::chrono::milliseconds(300)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (Events().size() < count && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -35,7 +35,7 @@ struct AgentOptions {
   std::string revision;    // Git revision to read a repository source at ("" = work tree)
   // How often the source is checked for changes (a git-sync sidecar swaps the checkout).
   std::chrono::milliseconds targets_poll_interval{10'000};
-  std::string hmac_key_id;  // KeyId of the masking key (bundles must match it)
+  std::string hmac_key_id;                      // KeyId of the masking key (bundles must match it)
   std::string status_address = "0.0.0.0:8080";  // /healthz, /readyz, /metrics
   ApiClientOptions api;
   bool use_watch_list = true;

@@ -159,6 +159,10 @@ class Engine {
   // A live object with no target: extraneous (tracking marker), orphan (opt-in namespaces) or
   // nothing (kind kNone).
   Verdict JudgeUntracked(simdjson::dom::element live) const;
+  // The same for a live object that may lack apiVersion and kind (items of a LIST response):
+  // they are taken from the request when absent.
+  Verdict JudgeUntracked(simdjson::dom::element live, std::string_view api_version,
+                         std::string_view kind) const;
 
   // The digest an in-sync live object has for `live_only` (no live-only drift).
   static Digest128 EmptyLiveOnlyDigest();

@@ -161,7 +161,7 @@ TEST_CASE("agent: each kubectl change yields one event, each revert one Resolved
            "Deployment",
            "web",
            "/spec/replicas",
-           "kubectl-scale",
+           "kubectl",  // kubectl scale writes through /scale as manager "kubectl"
            {"scale", "-n", "shop", "deployment/web", "--replicas=3"}});
   RunStep(app, agent,
           {{"patch", "-n", "shop", "deployment/web", "--type=merge", "-p",

@@ -5,6 +5,8 @@
 
 #include <xxhash.h>
 
+#include "plumbline/hashing/quantity.h"
+
 #include "canonical.h"
 
 namespace plumbline::hashing {
@@ -92,6 +94,7 @@ class Compiler {
   // The renderings of an item's key fields, as ItemKeySegment(Value) reads them.
   std::uint32_t AddKeyValues(const Value& item, const KeyedListInfo& info) {
     const auto first = static_cast<std::uint32_t>(out_.key_values.size());
+    KeyHasher hasher;
     for (std::uint32_t k = 0; k < info.key_count; ++k) {
       const KeyValue& name = out_.key_names[info.first_key + k];
       const std::string key(out_.Bytes(name.off, name.len));
@@ -101,6 +104,12 @@ class Compiler {
       } else {
         out_.key_values.push_back(out_.key_defaults[info.first_key + k]);
       }
+      const KeyValue& kv = out_.key_values.back();
+      hasher.Add(kv.tag, out_.Bytes(kv.off, kv.len));
+    }
+    out_.key_hashes.resize(out_.key_values.size());
+    if (info.key_count > 0) {
+      out_.key_hashes[first] = hasher.Finish();
     }
     return first;
   }
@@ -221,6 +230,16 @@ class Compiler {
     }
     if (quantity) {
       n.flags |= CompiledNode::kQuantity;
+      // Servers write quantities canonically: when the canonical text is a fixed point, a live
+      // text equal to it needs no parsing (FastPath::Leaf).
+      const auto colon = bytes.find(':');
+      if (bytes[0] == 'Q' && colon != std::string::npos) {
+        const std::string canonical = bytes.substr(colon + 1);
+        auto again = CanonicalQuantity(canonical);
+        if (again && *again == canonical) {
+          n.flags |= CompiledNode::kQuantityFixed;
+        }
+      }
     }
     if (IsSensitivePath(target_.id.kind, target_.id.group, pointer, policy_)) {
       n.flags |= CompiledNode::kSensitive;
@@ -247,6 +266,8 @@ void HashString(std::string& buf, std::string_view s) {
 
 }  // namespace
 
+std::uint64_t KeyHasher::Finish() { return XXH3_64bits(buf_.data(), buf_.size()); }
+
 DropContext DropContextFor(std::string_view schema, bool root) {
   if (root) {
     return DropContext::kRoot;
@@ -270,6 +291,7 @@ std::size_t CompiledTarget::MemoryBytes() const {
   return sizeof(CompiledTarget) + nodes.capacity() * sizeof(CompiledNode) + pool.capacity() +
          (key_names.capacity() + key_defaults.capacity() + key_values.capacity()) *
              sizeof(KeyValue) +
+         key_hashes.capacity() * sizeof(std::uint64_t) +
          keyed_lists.capacity() * sizeof(KeyedListInfo);
 }
 
@@ -318,6 +340,7 @@ std::shared_ptr<const CompiledTarget> CompileTarget(const Target& target, const 
   out->key_names.shrink_to_fit();
   out->key_defaults.shrink_to_fit();
   out->key_values.shrink_to_fit();
+  out->key_hashes.shrink_to_fit();
   out->keyed_lists.shrink_to_fit();
   return out;
 }

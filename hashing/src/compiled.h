@@ -63,11 +63,12 @@ struct CompiledNode {
 
   std::uint64_t KeyLengths() const { return (std::uint64_t{bytes_len} << 32) | bytes_off; }
 
-  static constexpr std::uint8_t kAbsentOk = 1;   // an absent live value equals it (AllZero)
-  static constexpr std::uint8_t kQuantity = 2;   // leaf at a quantity path
-  static constexpr std::uint8_t kSensitive = 4;  // leaf at a sensitive path (masked live)
-  static constexpr std::uint8_t kIdentity = 8;   // root apiVersion/kind: never compared
-  static constexpr std::uint8_t kAtomic = 16;    // inside an atomic list item
+  static constexpr std::uint8_t kAbsentOk = 1;        // an absent live value equals it (AllZero)
+  static constexpr std::uint8_t kQuantity = 2;        // leaf at a quantity path
+  static constexpr std::uint8_t kSensitive = 4;       // leaf at a sensitive path (masked live)
+  static constexpr std::uint8_t kIdentity = 8;        // root apiVersion/kind: never compared
+  static constexpr std::uint8_t kQuantityFixed = 16;  // quantity leaf whose canonical text
+                                                      // canonicalizes to itself
 };
 
 // One key field's rendering in an item's "k:{...}" segment: a string's raw text ('s'), other
@@ -86,9 +87,10 @@ struct KeyedListInfo {
 struct CompiledTarget {
   std::vector<CompiledNode> nodes;  // nodes[0] is the root object
   std::string pool;
-  std::vector<KeyValue> key_names;     // name of each key field ('s')
-  std::vector<KeyValue> key_defaults;  // parallel to key_names; tag 'a' when none
-  std::vector<KeyValue> key_values;    // per keyed item, key_count entries
+  std::vector<KeyValue> key_names;        // name of each key field ('s')
+  std::vector<KeyValue> key_defaults;     // parallel to key_names; tag 'a' when none
+  std::vector<KeyValue> key_values;       // per keyed item, key_count entries
+  std::vector<std::uint64_t> key_hashes;  // parallel to key_values: [item aux] = its KeyHash
   std::vector<KeyedListInfo> keyed_lists;
   std::uint64_t policy_key = 0;  // PolicyKey() of the policy it was compiled with
   Digest128 digest;              // the target digest it was compiled for
@@ -110,6 +112,24 @@ inline std::uint64_t KeyHead(std::string_view key) {
   std::memcpy(&head, key.data(), key.size() < 8 ? key.size() : 8);
   return head;
 }
+
+// Hash of a keyed item's key renderings (tag, length, bytes per key field), to index long lists.
+class KeyHasher {
+ public:
+  void Add(char tag, std::string_view bytes) {
+    buf_.push_back(tag);
+    char n[4];
+    const auto len = static_cast<std::uint32_t>(bytes.size());
+    std::memcpy(n, &len, sizeof(n));
+    buf_.append(n, sizeof(n));
+    buf_.append(bytes);
+  }
+  std::uint64_t Finish();
+  void Clear() { buf_.clear(); }
+
+ private:
+  std::string buf_;
+};
 
 // The DropContext of the map at `schema` (Walker::IsDroppedLiveField's cases).
 DropContext DropContextFor(std::string_view schema, bool root);

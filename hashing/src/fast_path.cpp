@@ -14,6 +14,13 @@ namespace {
 
 constexpr std::uint32_t kNoChild = 0xffffffffu;
 
+// AsString for an element known to be a string, always inlined (the hot compare).
+[[gnu::always_inline]] inline std::string_view Str(element e) {
+  std::string_view s;
+  (void)e.get(s);
+  return s;
+}
+
 bool IsFieldSegment(std::string_view key, std::string_view name) {
   return key.size() == name.size() + 2 && key[0] == 'f' && key[1] == ':' &&
          std::memcmp(key.data() + 2, name.data(), name.size()) == 0;
@@ -50,6 +57,8 @@ bool FastPath::InSync(const Target& target, element live, bool& restarted) {
   items_.clear();
   flags_.clear();
   spans_.clear();
+  table_.clear();
+  live_hashes_.clear();
   LoadEntries(live);
   frames_.push_back(Frame{});
   for (element fields : entries_) {
@@ -88,7 +97,7 @@ bool FastPath::Node(std::uint32_t index, element live, bool atomic) {
       empty = true;
       break;
     case element_type::STRING:
-      empty = AsString(live).empty();
+      empty = Str(live).empty();
       break;
     case element_type::ARRAY: {
       const simdjson::dom::array arr = AsArray(live);
@@ -179,6 +188,7 @@ bool FastPath::Object(std::uint32_t index, element live, bool atomic) {
   if (live.get(obj) != simdjson::SUCCESS) {
     return false;
   }
+  int closed = -1;  // Closed(t), computed at the first live-only member
   for (auto field : obj) {
     const std::uint32_t c = FindChild(t, field.key);
     if (c != kNoChild) {
@@ -204,6 +214,12 @@ bool FastPath::Object(std::uint32_t index, element live, bool atomic) {
         return false;
       }
     } else if (!atomic && !Dropped(t.drop, field.key)) {
+      if (closed < 0) {
+        closed = Closed(t) ? 1 : 0;
+      }
+      if (closed == 1) {
+        continue;  // no non-system entry can own an undeclared member here
+      }
       Push(Segment::kField, field.key);
       const bool ok = LiveOnly(field.value);
       Pop();
@@ -231,7 +247,7 @@ bool FastPath::Leaf(const CompiledNode& t, element live) {
   const element_type type = live.type();
   if ((t.flags & CompiledNode::kSensitive) != 0 && type == element_type::STRING) {
     // Walker::LiveLeaf: the live value's mask, encoded as a string.
-    const std::string_view mask = memo_.Mask(AsString(live));
+    const std::string_view mask = memo_.Mask(Str(live));
     char len[24];
     auto [end, ec] = std::to_chars(len, len + sizeof(len), mask.size());
     (void)ec;
@@ -241,12 +257,27 @@ bool FastPath::Leaf(const CompiledNode& t, element live) {
            want.substr(2 + digits) == mask;
   }
   if ((t.flags & CompiledNode::kQuantity) != 0) {
+    if ((t.flags & CompiledNode::kQuantityFixed) != 0) {
+      // The live text is the canonical text: it canonicalizes to it (checked when compiling).
+      const std::string_view canonical = want.substr(t.text_skip);
+      if (type == element_type::STRING && Str(live) == canonical) {
+        return true;
+      }
+      if (type == element_type::INT64) {
+        char text[24];
+        auto [end, ec] = std::to_chars(text, text + sizeof(text), AsInt64(live));
+        (void)ec;
+        if (std::string_view(text, static_cast<std::size_t>(end - text)) == canonical) {
+          return true;
+        }
+      }
+    }
     EncodeLeafElement(live, true, buf_);
     return buf_ == want;
   }
   switch (type) {
     case element_type::STRING:
-      return t.kind == NodeKind::kString && want.substr(t.text_skip) == AsString(live);
+      return t.kind == NodeKind::kString && want.substr(t.text_skip) == Str(live);
     case element_type::INT64: {
       if (t.kind != NodeKind::kNumber) {
         return false;
@@ -288,7 +319,7 @@ bool FastPath::KeyEquals(const KeyedListInfo& info, const CompiledNode& git_item
       continue;
     }
     if (v.type() == element_type::STRING) {
-      if (want.tag != 's' || ct_->Bytes(want.off, want.len) != AsString(v)) {
+      if (want.tag != 's' || ct_->Bytes(want.off, want.len) != Str(v)) {
         return false;
       }
       continue;
@@ -300,6 +331,28 @@ bool FastPath::KeyEquals(const KeyedListInfo& info, const CompiledNode& git_item
     }
   }
   return true;
+}
+
+std::uint64_t FastPath::LiveKeyHash(const KeyedListInfo& info, element live_item) {
+  simdjson::dom::object obj;
+  const bool is_object = live_item.get(obj) == simdjson::SUCCESS;
+  key_hasher_.Clear();
+  for (std::uint32_t k = 0; k < info.key_count; ++k) {
+    const KeyValue& name = ct_->key_names[info.first_key + k];
+    element v;
+    if (!is_object || obj.at_key(ct_->Bytes(name.off, name.len)).get(v) != simdjson::SUCCESS ||
+        ElementIsEmpty(v)) {
+      const KeyValue& def = ct_->key_defaults[info.first_key + k];
+      key_hasher_.Add(def.tag, ct_->Bytes(def.off, def.len));
+    } else if (v.type() == element_type::STRING) {
+      key_hasher_.Add('s', Str(v));
+    } else {
+      buf_.clear();
+      AppendJsonScalarElement(v, buf_);
+      key_hasher_.Add('j', buf_);
+    }
+  }
+  return key_hasher_.Finish();
 }
 
 bool FastPath::Keyed(std::uint32_t index, element live) {
@@ -314,14 +367,51 @@ bool FastPath::Keyed(std::uint32_t index, element live) {
   const KeyedListInfo& info = ct_->keyed_lists[t.aux];
   // Walker::WalkKeyedList matches each Git item to the first unmatched live item with its key;
   // lists are nearly always in Git order, so the scan starts at the first unmatched item.
+  // Long lists (env, volumes) are sorted by key in the target but not live: index the live items
+  // by key hash. Linear probing keeps equal keys in live order, so the first unmatched match
+  // found is the walk's.
+  const bool indexed = n > 8 && info.key_count > 0;
+  const std::size_t table_base = table_.size();
+  const std::size_t hash_base = live_hashes_.size();
+  std::size_t table_mask = 0;
+  if (indexed) {
+    std::size_t size = 16;
+    while (size < 2 * n) {
+      size *= 2;
+    }
+    table_mask = size - 1;
+    table_.resize(table_base + size, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t h = LiveKeyHash(info, items_[item_base + i]);
+      live_hashes_.push_back(h);
+      std::size_t slot = h & table_mask;
+      while (table_[table_base + slot] != 0) {
+        slot = (slot + 1) & table_mask;
+      }
+      table_[table_base + slot] = static_cast<std::uint32_t>(i + 1);
+    }
+  }
   std::size_t first_free = 0;
   for (std::uint32_t g = 0; g < t.count; ++g) {
     const CompiledNode& git_item = ct_->nodes[t.first + g];
     std::size_t found = n;
-    for (std::size_t i = first_free; i < n; ++i) {
-      if (flags_[flag_base + i] == 0 && KeyEquals(info, git_item, items_[item_base + i])) {
-        found = i;
-        break;
+    if (indexed) {
+      const std::uint64_t h = ct_->key_hashes[git_item.aux];
+      for (std::size_t slot = h & table_mask; table_[table_base + slot] != 0;
+           slot = (slot + 1) & table_mask) {
+        const std::size_t i = table_[table_base + slot] - 1;
+        if (flags_[flag_base + i] == 0 && live_hashes_[hash_base + i] == h &&
+            KeyEquals(info, git_item, items_[item_base + i])) {
+          found = i;
+          break;
+        }
+      }
+    } else {
+      for (std::size_t i = first_free; i < n; ++i) {
+        if (flags_[flag_base + i] == 0 && KeyEquals(info, git_item, items_[item_base + i])) {
+          found = i;
+          break;
+        }
       }
     }
     if (found == n) {
@@ -356,6 +446,8 @@ bool FastPath::Keyed(std::uint32_t index, element live) {
   }
   items_.resize(item_base);
   flags_.resize(flag_base);
+  table_.resize(table_base);
+  live_hashes_.resize(hash_base);
   return true;
 }
 
@@ -445,6 +537,42 @@ bool FastPath::LiveOnly(element live) {
   return true;
 }
 
+// True when no non-system entry can own an undeclared member of the declared map `t` (at the
+// top frame): for each entry, its cursor here is dead, or names only "." and declared members.
+// Then Walker::AnyNonSystemCursorHere is false for every live-only member, so one scan of the
+// trie nodes replaces a cursor descent per live-only member.
+bool FastPath::Closed(const CompiledNode& t) {
+  if (entries_.empty()) {
+    return true;
+  }
+  EnsureCursors();
+  const std::size_t base = frames_.back().cursor_base;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const Cursor& c = cursors_[base + i];
+    if (c.leaf_owned) {
+      return false;
+    }
+    if (!c.alive) {
+      continue;
+    }
+    simdjson::dom::object node;
+    if (c.node.get(node) != simdjson::SUCCESS || node.begin() == node.end()) {
+      return false;  // a leaf {}: the map is owned whole
+    }
+    for (auto field : node) {
+      const std::string_view key = field.key;
+      if (key == ".") {
+        continue;
+      }
+      if (key.size() < 2 || key[0] != 'f' || key[1] != ':' ||
+          FindChild(t, key.substr(2)) == kNoChild) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 // Walker::JudgeLiveOnlyItem's first question, for an unmatched item of the list at the top frame.
 bool FastPath::LiveOnlyItemOwned(element item, bool keyed) {
   if (!AnyNonSystemHere()) {
@@ -486,22 +614,6 @@ bool FastPath::Dropped(DropContext drop, std::string_view key) const {
 }
 
 // ----- path and managedFields cursors -----
-
-void FastPath::Push(Segment kind, std::string_view segment) {
-  Frame f;
-  f.kind = kind;
-  f.segment = segment;
-  f.cursor_base = cursors_.size();
-  frames_.push_back(f);
-}
-
-void FastPath::Pop() {
-  if (frames_.size() <= cursor_depth_) {
-    cursors_.resize(frames_.back().cursor_base);
-    cursor_depth_ = frames_.size() - 1;
-  }
-  frames_.pop_back();
-}
 
 void FastPath::EnsureCursors() {
   for (std::size_t k = cursor_depth_; k < frames_.size(); ++k) {

@@ -59,14 +59,24 @@ class FastPath {
   bool Set(std::uint32_t index, simdjson::dom::element live);
   bool Atomic(std::uint32_t index, simdjson::dom::element live);
   bool LiveOnly(simdjson::dom::element live);
+  bool Closed(const CompiledNode& t);
   bool LiveOnlyItemOwned(simdjson::dom::element item, bool keyed);
   bool KeyEquals(const KeyedListInfo& info, const CompiledNode& git_item,
                  simdjson::dom::element live_item);
+  std::uint64_t LiveKeyHash(const KeyedListInfo& info, simdjson::dom::element live_item);
   std::uint32_t FindChild(const CompiledNode& t, std::string_view key) const;
   bool Dropped(DropContext drop, std::string_view key) const;
 
-  void Push(Segment kind, std::string_view segment);
-  void Pop();
+  void Push(Segment kind, std::string_view segment) {
+    frames_.push_back(Frame{kind, segment, cursors_.size()});
+  }
+  void Pop() {
+    if (frames_.size() <= cursor_depth_) {
+      cursors_.resize(frames_.back().cursor_base);
+      cursor_depth_ = frames_.size() - 1;
+    }
+    frames_.pop_back();
+  }
   void EnsureCursors();
   bool AnyNonSystemHere();
   std::string Schema() const;
@@ -92,6 +102,9 @@ class FastPath {
   std::vector<simdjson::dom::element> items_;
   std::vector<std::uint8_t> flags_;
   std::vector<std::uint32_t> spans_;
+  std::vector<std::uint32_t> table_;        // keyed-list index: live item + 1, 0 = empty
+  std::vector<std::uint64_t> live_hashes_;  // keyed-list index: each live item's KeyHash
+  KeyHasher key_hasher_;
   std::string bytes_;
   std::string buf_;
 };

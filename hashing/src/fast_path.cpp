@@ -17,7 +17,9 @@ constexpr std::uint32_t kNoChild = 0xffffffffu;
 // AsString for an element known to be a string, always inlined (the hot compare).
 [[gnu::always_inline]] inline std::string_view Str(element e) {
   std::string_view s;
-  (void)e.get(s);
+  if (e.get(s) != simdjson::SUCCESS) {
+    return {};
+  }
   return s;
 }
 
@@ -213,12 +215,12 @@ bool FastPath::Object(std::uint32_t index, element live, bool atomic) {
       if (!ok) {
         return false;
       }
-    } else if (!atomic && !Dropped(t.drop, field.key)) {
+    } else if (!atomic) {
       if (closed < 0) {
         closed = Closed(t) ? 1 : 0;
       }
-      if (closed == 1) {
-        continue;  // no non-system entry can own an undeclared member here
+      if (closed == 1 || Dropped(t.drop, field.key)) {
+        continue;  // no non-system entry can own an undeclared member here, or never judged
       }
       Push(Segment::kField, field.key);
       const bool ok = LiveOnly(field.value);

@@ -250,6 +250,19 @@ class Compiler {
     const auto colon = bytes.find(':');
     n.text_skip =
         static_cast<std::uint8_t>(colon != std::string::npos && colon < 32 ? colon + 1 : 0);
+    if (n.kind == NodeKind::kString &&
+        (n.flags & (CompiledNode::kQuantity | CompiledNode::kSensitive)) == 0 &&
+        t.text().size() > CompiledNode::kInlineText) {
+      const XXH128_hash_t h = XXH3_128bits(t.text().data(), t.text().size());
+      char digest[16];
+      std::memcpy(digest, &h.high64, 8);
+      std::memcpy(digest + 8, &h.low64, 8);
+      n.flags |= CompiledNode::kHashed;
+      n.aux = static_cast<std::uint32_t>(t.text().size());
+      n.bytes_off = Append(std::string_view(digest, sizeof(digest)));
+      n.bytes_len = sizeof(digest);
+      return;
+    }
     n.bytes_off = Append(bytes);
     n.bytes_len = static_cast<std::uint32_t>(bytes.size());
   }

@@ -55,7 +55,8 @@ struct CompiledNode {
   // of its children's key lengths (bit len % 64), split in two, to reject absent keys at once.
   std::uint32_t bytes_off = 0;
   std::uint32_t bytes_len = 0;
-  std::uint32_t aux = 0;  // keyed list: index into `keyed_lists`; keyed item: first `key_values`
+  // Keyed list: index into `keyed_lists`; keyed item: first `key_values`; hashed leaf: length.
+  std::uint32_t aux = 0;
   NodeKind kind = NodeKind::kNull;
   std::uint8_t flags = 0;
   std::uint8_t text_skip = 0;             // leaf: offset of the raw text ("S5:" before "hello")
@@ -69,6 +70,10 @@ struct CompiledNode {
   static constexpr std::uint8_t kIdentity = 8;        // root apiVersion/kind: never compared
   static constexpr std::uint8_t kQuantityFixed = 16;  // quantity leaf whose canonical text
                                                       // canonicalizes to itself
+  // String leaf longer than kInlineText: the pool holds XXH3-128 of its text (16 bytes), `aux`
+  // its length. The digests already rest on XXH3-128; this keeps ConfigMap values out of memory.
+  static constexpr std::uint8_t kHashed = 32;
+  static constexpr std::size_t kInlineText = 64;
 };
 
 // One key field's rendering in an item's "k:{...}" segment: a string's raw text ('s'), other

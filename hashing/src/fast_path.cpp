@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstring>
 
+#include <xxhash.h>
+
 #include "canonical.h"
 
 namespace plumbline::hashing {
@@ -276,6 +278,22 @@ bool FastPath::Leaf(const CompiledNode& t, element live) {
     }
     EncodeLeafElement(live, true, buf_);
     return buf_ == want;
+  }
+  if ((t.flags & CompiledNode::kHashed) != 0) {
+    // A long Git string: its length and XXH3-128 (CompiledNode::kHashed).
+    if (type != element_type::STRING) {
+      return false;
+    }
+    const std::string_view s = Str(live);
+    if (s.size() != t.aux) {
+      return false;
+    }
+    const XXH128_hash_t h = XXH3_128bits(s.data(), s.size());
+    std::uint64_t high = 0;
+    std::uint64_t low = 0;
+    std::memcpy(&high, want.data(), 8);
+    std::memcpy(&low, want.data() + 8, 8);
+    return h.high64 == high && h.low64 == low;
   }
   switch (type) {
     case element_type::STRING:

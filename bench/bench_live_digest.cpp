@@ -86,6 +86,7 @@ Fixture* BuildFixture() {
   std::size_t generated_drift = 0;
   std::size_t false_drift = 0;
   std::size_t missed_drift = 0;
+  std::size_t compiled_bytes = 0;
   std::string first_false;
   std::map<std::string, std::size_t> false_by_kind;
   f->targets.reserve(f->corpus.objects.size());
@@ -105,6 +106,16 @@ Fixture* BuildFixture() {
       Die("generated JSON does not parse: " + obj.kind);
     }
     const hashing::LiveDigests d = engine.Digest(f->targets.back(), root);
+    // The compiled fast path must give what the full walk gives (a target without its compiled
+    // form takes the full walk).
+    hashing::Target plain = f->targets.back();
+    plain.compiled.reset();
+    const hashing::LiveDigests full = engine.Digest(plain, root);
+    if (!(full.declared == d.declared && full.live_only == d.live_only &&
+          full.in_sync == d.in_sync && full.restarted == d.restarted)) {
+      Die("fast path and full walk disagree on " + obj.kind + " #" + std::to_string(i));
+    }
+    compiled_bytes += hashing::CompiledTargetBytes(f->targets.back());
     in_sync += d.in_sync ? 1 : 0;
     generated_drift += obj.drifted ? 1 : 0;
     if (!obj.drifted && !d.in_sync) {
@@ -136,14 +147,18 @@ Fixture* BuildFixture() {
                "corpus: %zu objects, %.1f MB live JSON (mean %.0f B, max %zu B), %.1f MB Git JSON; "
                "model: %s\n"
                "engine: %zu in sync, %zu drifted (%zu generated with drift); "
-               "false drift %zu%s%s, missed drift %zu\n",
+               "false drift %zu%s%s, missed drift %zu; fast path agrees with the full walk\n"
+               "compiled targets: %.1f MB (mean %.0f B per target)\n",
                f->corpus.objects.size(), static_cast<double>(f->corpus.live_bytes) / 1e6,
                static_cast<double>(f->corpus.live_bytes) /
                    static_cast<double>(std::max<std::size_t>(f->corpus.objects.size(), 1)),
                f->max_live, static_cast<double>(f->corpus.git_bytes) / 1e6, source.c_str(), in_sync,
                f->corpus.objects.size() - in_sync, generated_drift, false_drift,
                first_false.empty() ? "" : " (first: ",
-               first_false.empty() ? "" : (first_false + ")").c_str(), missed_drift);
+               first_false.empty() ? "" : (first_false + ")").c_str(), missed_drift,
+               static_cast<double>(compiled_bytes) / 1e6,
+               static_cast<double>(compiled_bytes) /
+                   static_cast<double>(std::max<std::size_t>(f->corpus.objects.size(), 1)));
   return f;
 }
 

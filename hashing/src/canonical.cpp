@@ -25,6 +25,17 @@ void AppendTagged(std::string& out, char tag, std::string_view text) {
   out.append(text);
 }
 
+bool EncodeQuantity(std::string_view text, std::string& out) {
+  auto q = CanonicalQuantity(text);
+  if (!q) {
+    return false;
+  }
+  AppendTagged(out, 'Q', *q);
+  return true;
+}
+
+}  // namespace
+
 void AppendNumberText(element e, std::string& text) {
   char buf[32];
   switch (e.type()) {
@@ -43,15 +54,6 @@ void AppendNumberText(element e, std::string& text) {
     default:
       text = CanonicalNumberText(AsDouble(e));
   }
-}
-
-bool EncodeQuantity(std::string_view text, std::string& out) {
-  auto q = CanonicalQuantity(text);
-  if (!q) {
-    return false;
-  }
-  AppendTagged(out, 'Q', *q);
-  return true;
 }
 
 void AppendJsonScalarElement(element e, std::string& out) {
@@ -77,8 +79,6 @@ void AppendJsonScalarElement(element e, std::string& out) {
       AppendJson(out, ValueFromElement(e));
   }
 }
-
-}  // namespace
 
 void AppendLength(std::string& out, std::size_t n) {
   const auto v = static_cast<std::uint64_t>(n);

@@ -47,6 +47,10 @@ void EncodeLeafValue(const Value& v, bool quantity, std::string& out);
 void EncodeLeafElement(simdjson::dom::element e, bool quantity, std::string& out);
 // Appends the full canonical encoding of a live subtree (keys sorted, no projection).
 void EncodeElementFull(simdjson::dom::element e, std::string& out);
+// The canonical text of a number element (assigns `text`).
+void AppendNumberText(simdjson::dom::element e, std::string& text);
+// Compact JSON of a scalar element (other elements through Value), as managedFields keys use.
+void AppendJsonScalarElement(simdjson::dom::element e, std::string& out);
 // 8-byte little-endian length prefix used for keys.
 void AppendLength(std::string& out, std::size_t n);
 

@@ -10,7 +10,10 @@
 #include "plumbline/hashing/schema_tables.h"
 
 #include "canonical.h"
+#include "compiled.h"
+#include "fast_path.h"
 #include "managed_fields.h"
+#include "mask_memo.h"
 #include "normalize.h"
 #include "patch.h"
 
@@ -227,6 +230,7 @@ Result<Target> PrepareTarget(Value object, const Policy& policy, const SecretHas
   target.id = std::move(*id);
   target.object = std::move(object);
   target.digest = CanonicalDigest(target.object, target.id, policy);
+  target.compiled = CompileTarget(target, policy);
   return target;
 }
 
@@ -250,7 +254,12 @@ Result<Target> TargetFromNormalized(Value normalized, const Policy& policy,
                          std::string(expected_digest_hex) + " does not match the object (" +
                          target.digest.Hex() + "); re-render the bundle");
   }
+  target.compiled = CompileTarget(target, policy);
   return target;
+}
+
+std::size_t CompiledTargetBytes(const Target& target) {
+  return target.compiled != nullptr ? target.compiled->MemoryBytes() : 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,7 +384,8 @@ struct PreparedRule {
 
 class Engine::Walker {
  public:
-  Walker(const Policy& policy, const SecretHasher& hasher) : policy_(policy), hasher_(hasher) {}
+  Walker(const Policy& policy, const SecretHasher& hasher, MaskMemo& masks)
+      : policy_(policy), hasher_(hasher), masks_(masks) {}
 
   // Runs one walk. `verdict` is null in digest mode.
   LiveDigests Run(const Target& target, element live, const LiveContext& context,
@@ -613,7 +623,7 @@ class Engine::Walker {
     if (IsSensitivePath(kind_, group_, pointer_, policy_) && l.type() == element_type::STRING) {
       std::string_view s = AsString(l);
       out.clear();
-      EncodeLeafValue(Value::String(hasher_.Mask(s)), false, out);
+      EncodeLeafValue(Value::String(std::string(masks_.Mask(s))), false, out);
       return;
     }
     EncodeLeafElement(l, leaf_quantity_, out);
@@ -1309,6 +1319,7 @@ class Engine::Walker {
 
   const Policy& policy_;
   const SecretHasher& hasher_;
+  MaskMemo& masks_;
   const Target* target_ = nullptr;
   LiveContext context_;
   Verdict* verdict_ = nullptr;
@@ -1357,11 +1368,25 @@ class Engine::Walker {
 // Engine
 
 Engine::Engine(const Policy& policy, const SecretHasher& hasher)
-    : policy_(policy), hasher_(hasher), walker_(std::make_unique<Walker>(policy, hasher)) {}
+    : policy_(policy),
+      hasher_(hasher),
+      masks_(std::make_unique<MaskMemo>(hasher)),
+      walker_(std::make_unique<Walker>(policy, hasher, *masks_)),
+      fast_(std::make_unique<FastPath>(policy, *masks_)) {}
 
 Engine::~Engine() = default;
 
 LiveDigests Engine::Digest(const Target& target, element live, const LiveContext& context) {
+  bool restarted = false;
+  if (fast_->InSync(target, live, restarted)) {
+    // What the full walk returns when it feeds exactly the target's canonical bytes.
+    LiveDigests out;
+    out.declared = target.digest;
+    out.live_only = EmptyLiveOnlyDigest();
+    out.in_sync = true;
+    out.restarted = restarted;
+    return out;
+  }
   return walker_->Run(target, live, context, nullptr);
 }
 

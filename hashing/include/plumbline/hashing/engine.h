@@ -70,10 +70,19 @@ class SecretHasher {
 };
 using SecretHasherPtr = std::unique_ptr<SecretHasher>;
 
+struct CompiledTarget;  // hashing/src/compiled.h
+class FastPath;         // hashing/src/fast_path.h
+class MaskMemo;         // hashing/src/mask_memo.h
+
 struct Target {
   ResourceId id;
   Value object;  // normalized Git object (the shape and the diff base)
   Digest128 digest;
+  // The target compiled for the engine's fast path (docs/design/0003-compiled-target.md), built
+  // by PrepareTarget and TargetFromNormalized; immutable and shared by copies. A Target without
+  // it (or compiled under a policy with other quantity, sensitive or list settings) is digested
+  // by the full walk, with the same result. Do not change `object` or `digest` after preparing.
+  std::shared_ptr<const CompiledTarget> compiled;
 };
 
 // Normalizes a Git object into a Target (policy sections 2, 3, 7, 8). `default_namespace` fills
@@ -85,6 +94,9 @@ Result<Target> PrepareTarget(Value object, const Policy& policy, const SecretHas
 // stored digest (a bundle from another engine version or a hand-edited bundle is refused).
 Result<Target> TargetFromNormalized(Value normalized, const Policy& policy,
                                     std::string_view expected_digest_hex);
+
+// Heap bytes held by a target's compiled form (0 without one), for memory accounting.
+std::size_t CompiledTargetBytes(const Target& target);
 
 enum class DriftKind { kNone, kModified, kMissing, kExtraneous, kOrphan };
 std::string_view DriftKindName(DriftKind kind);  // "modified", ... ; "" for kNone
@@ -145,7 +157,9 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // The fast path: digests only.
+  // The fast path: digests only. When the target's compiled form proves the live object in sync
+  // the walk neither hashes nor reads ownership; otherwise the full walk runs (the same one as
+  // Compare's), so both always agree.
   LiveDigests Digest(const Target& target, simdjson::dom::element live,
                      const LiveContext& context = {});
 
@@ -171,7 +185,9 @@ class Engine {
   class Walker;
   const Policy& policy_;
   const SecretHasher& hasher_;
+  std::unique_ptr<MaskMemo> masks_;
   std::unique_ptr<Walker> walker_;
+  std::unique_ptr<FastPath> fast_;
 };
 
 // A self-contained simdjson document, for callers that hold a Value (diff from YAML files).

@@ -167,6 +167,11 @@ class AlertmanagerSink::State {
 
   void Resolve(Alert alert) {
     alert.ends_at = FormatRfc3339(SystemClock::now());
+    // Alertmanager refuses endsAt before startsAt (a skewed event clock); both are RFC 3339 UTC,
+    // so they compare as strings.
+    if (alert.ends_at < alert.starts_at) {
+      alert.ends_at = alert.starts_at;
+    }
     resolved_.push_back(std::move(alert));
   }
 

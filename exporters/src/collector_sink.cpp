@@ -176,7 +176,7 @@ class CollectorSink::State {
       Result<HttpResponse> response = co_await s.sender_->Send(std::move(request));
       internal::Outcome outcome = internal::ClassifyHttp(response);
       if (outcome.ok) {
-        s.Acknowledge(batch.records);
+        s.Acknowledge(batch);
         s.telemetry_.DeliverySent(s.options_.name, events);
         if (attempt > 0) {
           internal::Log()->info("sink={} msg=\"delivery recovered\" attempts={}", s.options_.name,
@@ -195,7 +195,7 @@ class CollectorSink::State {
         }
         internal::Log()->error("sink={} msg=\"collector refused an event, dropped\" error=\"{}\"",
                                s.options_.name, outcome.detail);
-        s.Acknowledge(batch.records);
+        s.Acknowledge(batch);
         s.telemetry_.DeliveryDropped(s.options_.name, "rejected", 1);
         continue;
       }
@@ -224,8 +224,8 @@ class CollectorSink::State {
     s.sync_timer_.cancel();
   }
 
-  void Acknowledge(std::size_t records) {
-    if (Status st = spool_->Ack(records); !st) {
+  void Acknowledge(const Spool::Batch& batch) {
+    if (Status st = spool_->Ack(batch); !st) {
       telemetry_.Error("collector", "spool_ack");
       internal::Log()->error(
           "sink={} msg=\"spool ack not saved (events may be sent again)\" "

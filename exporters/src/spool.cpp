@@ -363,22 +363,30 @@ Spool::Batch Spool::Peek(std::size_t max_records, std::size_t max_bytes) {
     }
     bytes += r.length;
     batch.payloads.push_back(data.substr(kRecordHeader));
+    batch.last = r;
     ++i;
   }
   if (fd >= 0) {
     ::close(fd);
   }
-  batch.records = i;
   return batch;
 }
 
-Status Spool::Ack(std::size_t records) {
-  records = std::min(records, index_.size());
-  if (records == 0) {
+Status Spool::Ack(const Batch& batch) {
+  if (batch.payloads.empty()) {
     return Status::Ok();
   }
-  const Record last = index_[records - 1];
-  index_.erase(index_.begin(), index_.begin() + static_cast<std::ptrdiff_t>(records));
+  const Record last = batch.last;
+  auto at_or_before = [&](const Record& r) {
+    return r.segment < last.segment || (r.segment == last.segment && r.offset <= last.offset);
+  };
+  while (!index_.empty() && at_or_before(index_.front())) {
+    index_.pop_front();
+  }
+  if (last.segment < ack_segment_ ||
+      (last.segment == ack_segment_ && last.offset + kRecordHeader + last.length <= ack_offset_)) {
+    return Status::Ok();  // nothing new (already acknowledged)
+  }
   ack_segment_ = last.segment;
   ack_offset_ = last.offset + kRecordHeader + last.length;
   Status st = WriteAck();

@@ -80,7 +80,7 @@ TEST_CASE("Spool: append, peek, ack, and a restart resumes after the cursor",
     CHECK(batch.payloads[2] == Rec(2));
     // Peek does not consume.
     CHECK(spool->Peek(1, 1 << 20).payloads[0] == Rec(0));
-    REQUIRE(spool->Ack(batch.records));
+    REQUIRE(spool->Ack(batch));
     CHECK(spool->pending() == 2);
     REQUIRE(spool->Sync());
   }
@@ -89,7 +89,7 @@ TEST_CASE("Spool: append, peek, ack, and a restart resumes after the cursor",
   REQUIRE(spool->Append(Rec(5)));
   Spool::Batch batch = spool->Peek(10, 1 << 20);
   CHECK(batch.payloads == std::vector<std::string>{Rec(3), Rec(4), Rec(5)});
-  REQUIRE(spool->Ack(batch.records));
+  REQUIRE(spool->Ack(batch));
   CHECK(spool->pending() == 0);
   // Acknowledged segments are deleted; only the active one remains.
   CHECK(Segments(dir.path).size() == 1);
@@ -168,7 +168,7 @@ TEST_CASE("Spool: damaged records and segments are reported and skipped", "[expo
     Spool::Batch batch = spool->Peek(10, 1 << 20);
     CHECK(batch.payloads == std::vector<std::string>{Rec(1), Rec(2), Rec(3)});
     CHECK(telemetry.errors["spool/corrupt_record"] == 1);
-    REQUIRE(spool->Ack(batch.records));
+    REQUIRE(spool->Ack(batch));
     CHECK(spool->pending() == 0);
   }
 }
@@ -193,6 +193,33 @@ TEST_CASE("Spool: the size bound drops the oldest segment, counted", "[exporters
   REQUIRE(!batch.payloads.empty());
   CHECK(batch.payloads.back() == payload + std::to_string(appended - 1));
   CHECK(batch.payloads.front() == payload + std::to_string(appended - batch.payloads.size()));
+}
+
+}  // namespace
+}  // namespace plumbline::exporters
+
+namespace plumbline::exporters {
+namespace {
+
+TEST_CASE("Spool: an ack after the bound dropped the peeked records loses nothing newer",
+          "[exporters][spool]") {
+  TempDir dir;
+  RecordingTelemetry telemetry;
+  const std::string payload(1000, 'q');
+  auto spool = OpenSpool(dir.path, telemetry, 64 * 1024, 16 * 1024);
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(spool->Append(payload + std::to_string(i)));
+  }
+  Spool::Batch in_flight = spool->Peek(5, 1 << 20);
+  REQUIRE(in_flight.payloads.size() == 5);
+  for (int i = 10; i < 200; ++i) {  // meanwhile the bound drops the oldest segments
+    REQUIRE(spool->Append(payload + std::to_string(i)));
+  }
+  REQUIRE(telemetry.dropped["collector/spool_full"] > 10);
+  const std::size_t pending = spool->pending();
+  REQUIRE(spool->Ack(in_flight));
+  CHECK(spool->pending() == pending);
+  CHECK(spool->Peek(1, 1 << 20).payloads.front() == payload + std::to_string(200 - pending));
 }
 
 }  // namespace

@@ -95,6 +95,8 @@ class TestReceiver {
   // Called for each request before the answer is chosen (may change the script).
   std::function<void(const ReceivedRequest&)> on_request;
 
+  std::size_t connections() const { return connections_; }
+
   std::size_t Accepted() const {
     std::size_t n = 0;
     for (const auto& r : requests) {
@@ -121,6 +123,7 @@ class TestReceiver {
       if (ec) {
         co_return;
       }
+      ++self->connections_;
       auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
       self->sessions_.push_back(stream);
       asio::co_spawn(self->io_, Serve(self, stream), [](const std::exception_ptr&) {});
@@ -177,6 +180,7 @@ class TestReceiver {
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
+  std::size_t connections_ = 0;
   std::deque<Reply> script_;
   std::vector<std::weak_ptr<beast::tcp_stream>> sessions_;
 };

@@ -51,7 +51,7 @@ class Spool {
   };
   struct Batch {
     std::vector<std::string> payloads;
-    std::size_t records = 0;  // index entries consumed (payloads plus corrupt ones skipped)
+    Record last;  // the last record read (valid when payloads is not empty)
   };
 
   // Opens or creates the spool. Errors (kIo) only when the directory cannot be created or
@@ -73,9 +73,10 @@ class Spool {
   // Reads the oldest unacknowledged records, up to `max_records` and about `max_bytes` (at
   // least one record). A record that fails its CRC now is reported and skipped.
   Batch Peek(std::size_t max_records, std::size_t max_bytes);
-  // Acknowledges the first `records` index entries (a Peek's Batch::records): they are never
-  // read again, here or after a restart. Deletes segments that hold nothing unacknowledged.
-  Status Ack(std::size_t records);
+  // Acknowledges the records of a Peek, by position (records the size bound dropped meanwhile
+  // are not counted twice): they are never read again, here or after a restart. Deletes
+  // segments that hold nothing unacknowledged.
+  Status Ack(const Batch& batch);
 
   std::size_t pending() const { return index_.size(); }
   std::uint64_t bytes() const { return total_bytes_; }

@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "options.h"
 #include "policy_file.h"
+#include "sinks_config.h"
 
 namespace plumbline::cli {
 namespace {
@@ -86,6 +87,13 @@ int AgentCommand(const std::vector<std::string>& argv) {
   flag("--metrics-addr", config.agent.status_address);
   flag("--hmac-key-file", config.hmac_key_file);
   flag("--log-level", config.log_level);
+  flag("--spool-dir", config.spool_dir);
+  if (args->Has("--collector-url")) {
+    hashing::Value collector = hashing::Value::MakeObject();
+    collector.Set("type", hashing::Value::String("collector"));
+    collector.Set("url", hashing::Value::String(args->Get("--collector-url")));
+    config.sinks.push_back(std::move(collector));
+  }
   if (args->Has("--policy")) {
     config.policy_inline.reset();
   }
@@ -135,16 +143,24 @@ int AgentCommand(const std::vector<std::string>& argv) {
   metrics_options.per_resource_series_limit = config.per_resource_series_limit;
   exporters::PrometheusTelemetry telemetry(metrics_options);
 
-  auto jsonl = agent::JsonLinesSink::Open(config.events_file, telemetry);
-  if (!jsonl) {
-    return Fail("agent: " + jsonl.error().message);
-  }
-  if (!config.sinks.empty()) {
-    return Fail("agent: config sinks: not supported by this build yet (only events.file)");
-  }
-  std::vector<EventSink*> sinks = {jsonl->get()};
-
   boost::asio::io_context io;
+  auto owned_sinks = BuildSinks(io, config, telemetry);
+  if (!owned_sinks) {
+    return Fail("agent: " + owned_sinks.error().message);
+  }
+  // JSON lines go to --events-file, or to stdout when no other sink is configured.
+  if (!config.events_file.empty() || owned_sinks->empty()) {
+    auto jsonl = agent::JsonLinesSink::Open(config.events_file, telemetry);
+    if (!jsonl) {
+      return Fail("agent: " + jsonl.error().message);
+    }
+    owned_sinks->push_back(std::move(*jsonl));
+  }
+  std::vector<EventSink*> sinks;
+  for (auto& sink : *owned_sinks) {
+    sinks.push_back(sink.get());
+  }
+
   agent::Agent agent(io, config.agent, std::move(*cluster), *policy, hasher, sinks, telemetry);
   agent.HandleStatus("/metrics", [&telemetry] {
     return agent::StatusResponse{200, std::string(exporters::kMetricsContentType),

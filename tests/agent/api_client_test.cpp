@@ -171,7 +171,8 @@ TEST_CASE("ApiClient over TLS: CA, host name, token, token file and exec plugin"
   }
   CliSandbox keys;
   auto make_cert = [&](const std::string& name, const std::string& san) {
-    auto gen = keys.Run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+    auto gen = keys.Run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
                          keys.Path(name + ".key"), "-out", keys.Path(name + ".pem"), "-days", "1",
                          "-subj", "/CN=kube-sim", "-addext", "subjectAltName=" + san});
     INFO(gen.Describe());
@@ -346,7 +347,7 @@ asio::awaitable<void> CancelAfter(agent::RequestCanceller* canceller,
   canceller->Cancel();
 }
 
-TEST_CASE("ApiClient requests can be cancelled; Retry-After is read as seconds",
+TEST_CASE("ApiClient requests can be cancelled and Retry-After is read as seconds",
           "[agent][api_client]") {
   Fixture f;
   asio::io_context io;

@@ -339,7 +339,7 @@ TEST_CASE("Reflector delivers an object over 1 MB from the watch and the list",
   CHECK(r.handler.resyncs == 2);
 }
 
-TEST_CASE("Reflector RequestResync delivers a fresh snapshot; Stop ends Run",
+TEST_CASE("Reflector RequestResync delivers a fresh snapshot and Stop ends Run",
           "[agent][reflector]") {
   Fixture f;
   f.KubectlOk({"create", "configmap", "a", "--from-literal=k=1"});

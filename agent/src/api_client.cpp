@@ -34,6 +34,8 @@ namespace {
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadChunk = 64u << 10;
 constexpr std::size_t kMaxErrorBody = 1u << 20;
+// A longer Retry-After is returned to the caller instead of waited for inside a request.
+constexpr std::chrono::seconds kMaxClientRetryAfter{60};
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -230,7 +232,9 @@ class ApiClient::Impl {
       }
     }
     bool retried_auth = false;
-    for (int attempt = 0; attempt < 4; ++attempt) {
+    int stale_retries = 0;
+    int retry_after_left = o.retry_after_retries;
+    for (;;) {
       auto creds = provider_.Get();
       if (!creds) {
         telemetry_.Error("api_client", "credentials");
@@ -264,8 +268,9 @@ class ApiClient::Impl {
                                             started));
       }
       Result<ApiResponse> r = std::move(*exchanged);
-      if (!r && reused && !response_started && !scope.cancelled()) {
+      if (!r && reused && !response_started && !scope.cancelled() && stale_retries < 3) {
         // The server closed an idle keep-alive connection: GET is idempotent, try a fresh one.
+        ++stale_retries;
         conn->Close();
         continue;
       }
@@ -288,10 +293,23 @@ class ApiClient::Impl {
       if (handler == nullptr || !r || r->status != 200) {
         telemetry_.ApiRequest(o.verb, resource, r ? r->status : 0, Seconds(started));
       }
+      if (r && (r->status == 429 || r->status >= 500) && retry_after_left > 0) {
+        // client-go's rule: retry throttled or failed requests that say when to come back.
+        if (const auto wait = r->RetryAfter(); wait && *wait <= kMaxClientRetryAfter) {
+          --retry_after_left;
+          asio::steady_timer timer(executor_, *wait);
+          scope.Set([&timer] { timer.cancel(); });
+          auto [ec] = co_await timer.async_wait(kUseAwaitable);
+          (void)ec;
+          scope.Set(nullptr);
+          if (scope.cancelled()) {
+            co_return Cancelled();
+          }
+          continue;
+        }
+      }
       co_return r;
     }
-    co_return MakeError(ErrorCode::kUnavailable,
-                        "GET " + target + ": the server closed every connection");
   }
 
   const asio::any_io_executor& executor() const { return executor_; }
@@ -411,6 +429,8 @@ class ApiClient::Impl {
     ++connections_opened_;
     beast::error_code ec;
     lowest.socket().set_option(tcp::no_delay(true), ec);
+    // Watches can be silent for minutes: let the kernel notice a peer that vanished.
+    lowest.socket().set_option(asio::socket_base::keep_alive(true), ec);
     if (config_.tls) {
       SSL* ssl_handle = conn->tls->native_handle();
       const bool ip = IsIpAddress(verify_name_);

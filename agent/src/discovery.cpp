@@ -90,6 +90,7 @@ Awaitable<Result<ApiResponse>> Discovery::GetRetrying(
     o.accept = accept;
     o.verb = "get";
     o.resource = "discovery";
+    o.retry_after_retries = 0;  // the loop below waits, bounded by the deadline
     auto r = co_await client_.Get(target, o);
     if (!r || (r->status != 429 && r->status < 500)) {
       co_return r;

@@ -178,6 +178,7 @@ asio::awaitable<Reflector::Outcome> Reflector::List() {
     ro.verb = "list";
     ro.resource = label_;
     ro.canceller = &canceller_;
+    ro.retry_after_retries = 0;  // waited for in Run(), counted and stoppable there
     ++stats_.lists;
     auto r = co_await client_.Get(target, ro);
     if (stopped_) {
@@ -341,6 +342,7 @@ asio::awaitable<Reflector::Outcome> Reflector::Watch(bool watch_list) {
   ro.verb = "watch";
   ro.resource = label_;
   ro.canceller = &canceller_;
+  ro.retry_after_retries = 0;
   ro.timeout = options_.watch_idle_timeout.count() > 0
                    ? options_.watch_idle_timeout
                    : milliseconds((timeout_seconds + 60) * 1000);

@@ -121,6 +121,31 @@ TEST_CASE("ApiClient bounds response bodies", "[agent][api_client]") {
   CHECK(small->status == 200);
 }
 
+TEST_CASE("ApiClient retries a 429 or 503 after its Retry-After", "[agent][api_client]") {
+  Fixture f;
+  asio::io_context io;
+  ApiClient client(io.get_executor(), ConfigFor(f.sim.url()));
+  REQUIRE(Http(f.sim.port(), "POST", "/_sim/fault?status=503&retryAfter=1&count=1").status == 200);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = Get(io, client, "/api/v1/namespaces");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(950));
+  // Without retries (or with a Retry-After over a minute) the answer comes back.
+  REQUIRE(Http(f.sim.port(), "POST", "/_sim/fault?status=429&retryAfter=1&count=1").status == 200);
+  RequestOptions o;
+  o.retry_after_retries = 0;
+  auto throttled = Get(io, client, "/api/v1/namespaces", o);
+  REQUIRE(throttled);
+  CHECK(throttled->status == 429);
+  CHECK(throttled->RetryAfter() == std::chrono::seconds(1));
+  REQUIRE(Http(f.sim.port(), "POST", "/_sim/fault?status=429&retryAfter=120&count=1").status ==
+          200);
+  auto long_wait = Get(io, client, "/api/v1/namespaces");
+  REQUIRE(long_wait);
+  CHECK(long_wait->status == 429);
+}
+
 TEST_CASE("ApiClient's QPS limit paces requests after the burst", "[agent][api_client]") {
   Fixture f;
   asio::io_context io;
@@ -146,7 +171,8 @@ TEST_CASE("ApiClient over TLS: CA, host name, token, token file and exec plugin"
   }
   CliSandbox keys;
   auto make_cert = [&](const std::string& name, const std::string& san) {
-    auto gen = keys.Run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+    auto gen = keys.Run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
                          keys.Path(name + ".key"), "-out", keys.Path(name + ".pem"), "-days", "1",
                          "-subj", "/CN=kube-sim", "-addext", "subjectAltName=" + san});
     INFO(gen.Describe());
@@ -321,7 +347,7 @@ asio::awaitable<void> CancelAfter(agent::RequestCanceller* canceller,
   canceller->Cancel();
 }
 
-TEST_CASE("ApiClient requests can be cancelled; Retry-After is read as seconds",
+TEST_CASE("ApiClient requests can be cancelled and Retry-After is read as seconds",
           "[agent][api_client]") {
   Fixture f;
   asio::io_context io;

@@ -104,7 +104,7 @@ TEST_CASE("Discovery maps kinds to resources, aggregated or legacy", "[agent][di
   CHECK(watchable_a > 20);
 }
 
-TEST_CASE("Discovery finds a CRD created later; a reflector watches its objects",
+TEST_CASE("Discovery finds a CRD created later and a reflector watches its objects",
           "[agent][discovery]") {
   Fixture f;
   asio::io_context io;

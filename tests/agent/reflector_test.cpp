@@ -209,6 +209,29 @@ TEST_CASE("Reflector reports bookmarks and events, and reconnects a silent watch
   CHECK(r.handler.resyncs == 1);
 }
 
+TEST_CASE("Reflector with a namespace and a label selector sees only matching objects",
+          "[agent][reflector]") {
+  Fixture f;
+  f.KubectlOk({"create", "namespace", "other"});
+  f.KubectlOk({"create", "configmap", "in", "--from-literal=k=1"});
+  f.KubectlOk({"label", "configmap", "in", "team=a"});
+  f.KubectlOk({"create", "configmap", "out", "--from-literal=k=1"});
+  f.KubectlOk({"create", "configmap", "elsewhere", "-n", "other", "--from-literal=k=1"});
+  f.KubectlOk({"label", "configmap", "elsewhere", "-n", "other", "team=a"});
+  auto options = FastOptions(GENERATE(false, true));
+  options.namespace_ = "default";
+  options.label_selector = "team in (a,b)";
+  Running r(f.sim.url(), options);
+  REQUIRE(r.Until([&] { return r.reflector.synced(); }));
+  CHECK(r.handler.objects.size() == 1);
+  CHECK(r.handler.objects.count("default/in") == 1);
+  f.KubectlOk({"label", "configmap", "out", "team=b"});
+  f.KubectlOk({"label", "configmap", "elsewhere", "-n", "other", "team=b", "--overwrite"});
+  REQUIRE(r.Until([&] { return r.handler.objects.count("default/out") == 1; }));
+  RunFor(r.io, std::chrono::milliseconds(100));
+  CHECK(r.handler.objects.size() == 2);
+}
+
 TEST_CASE("Reflector resumes a dropped watch from its resourceVersion without duplicates",
           "[agent][reflector]") {
   Fixture f;
@@ -316,7 +339,7 @@ TEST_CASE("Reflector delivers an object over 1 MB from the watch and the list",
   CHECK(r.handler.resyncs == 2);
 }
 
-TEST_CASE("Reflector RequestResync delivers a fresh snapshot; Stop ends Run",
+TEST_CASE("Reflector RequestResync delivers a fresh snapshot and Stop ends Run",
           "[agent][reflector]") {
   Fixture f;
   f.KubectlOk({"create", "configmap", "a", "--from-literal=k=1"});

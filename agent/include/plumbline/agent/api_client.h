@@ -85,6 +85,10 @@ struct RequestOptions {
   std::string verb = "get";  // Telemetry::ApiRequest label: "get", "list", "watch"
   std::string resource;      // Telemetry label ("group/version/resource"); "" = "other"
   RequestCanceller* canceller = nullptr;
+  // A 429 or 5xx answer with a Retry-After of at most 60 s is retried after that wait, this many
+  // times (client-go retries up to 10); then, or without Retry-After, the answer is returned.
+  // The reflector and discovery set 0 and do their own waiting.
+  int retry_after_retries = 3;
   // 0: ApiClientOptions::request_timeout for Get; for Stream, the longest silence allowed
   // between two reads (0: none beyond the server's own timeout).
   std::chrono::milliseconds timeout{0};

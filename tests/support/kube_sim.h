@@ -156,7 +156,8 @@ inline int Connect(int port) {
 }
 
 inline void SendRequest(int fd, const std::string& method, const std::string& path,
-                 const std::string& body = "", const std::string& ctype = "application/json") {
+                        const std::string& body = "",
+                        const std::string& ctype = "application/json") {
   std::string req = method + " " + path +
                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n" +
                     "Connection: close\r\n";
@@ -169,7 +170,7 @@ inline void SendRequest(int fd, const std::string& method, const std::string& pa
 
 // Reads until EOF, `until` appears, or the timeout passes. Returns whether EOF was seen.
 inline bool ReadFor(int fd, std::string& into, std::chrono::milliseconds timeout,
-             const std::string& until = "") {
+                    const std::string& until = "") {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!until.empty() && into.find(until) != std::string::npos) {
@@ -218,7 +219,7 @@ inline HttpResponse ParseHttp(const std::string& raw) {
 }
 
 inline HttpResponse Http(int port, const std::string& method, const std::string& path,
-                  const std::string& body = "") {
+                         const std::string& body = "") {
   const int fd = Connect(port);
   SendRequest(fd, method, path, body);
   std::string raw;

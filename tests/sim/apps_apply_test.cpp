@@ -16,6 +16,7 @@
 #include "plumbline/render/manifest.h"
 
 #include "cli/cli_support.h"
+#include "live_diff.h"
 #include "support/kube_sim.h"
 
 namespace plumbline::testing {
@@ -235,6 +236,71 @@ TEST_CASE("every shared app applies server-side to kube-sim and reads back",
   }
   WARN("applied " << applied_apps << " apps, " << applied_objects << " objects");
   CHECK(applied_apps >= 8);
+}
+
+TEST_CASE("gitops-engine configs applied with kubectl get the live objects' server defaults",
+          "[sim][kubectl][shared][defaults]") {
+  // The end-to-end form of defaults_test.cpp's library check: the config goes through kubectl
+  // apply --server-side and kube-sim's write path, and `kubectl get -o json` is compared with the
+  // object a real server returned. The expected differences are explained there.
+  PLUMBLINE_SKIP_WITHOUT_SHARED(shared);
+  struct Pair {
+    const char* config;
+    const char* live;
+    std::set<std::string> expected;
+  };
+  const std::vector<Pair> pairs = {
+      {"deployment-config.json",
+       "deployment-live.json",
+       {"missing .spec.template.spec.containers[name=guestbook-ui].env[name=VAR2]"}},
+      {"endpoints-config.json", "endpoints-live.json", {}},
+      {"grafana-clusterrole-config.json", "grafana-clusterrole-live.json", {}},
+      {"spinnaker-sa-config.json", "spinnaker-sa-live.json", {"missing .secrets"}},
+      {"wordpress-config.json", "wordpress-live.json", {"differs .data.smtp-password"}},
+      {"smd-deploy-config.yaml", "smd-deploy-live.yaml", {}},
+      {"smd-service-config.yaml",
+       "smd-service-live.yaml",
+       {"differs .spec.ports[name=rtmp].targetPort", "extra .spec.internalTrafficPolicy"}},
+      {"ssd-service-config.yaml", "ssd-service-live.yaml", {}},
+      {"ssd-svc-no-label-config.yaml",
+       "ssd-svc-label-live.yaml",
+       {"missing .metadata.labels.delete-me"}},
+  };
+  Fixture f;
+  std::set<std::string> namespaces = {"default"};
+  const std::string dir = shared + "/testdata/gitops-engine/";
+  for (const Pair& pair : pairs) {
+    INFO(pair.config << " vs " << pair.live);
+    auto live_docs = render::ReadManifestFile(dir + pair.live, pair.live);
+    REQUIRE(live_docs.has_value());
+    const Value live = (*live_docs)[0].object;
+    const std::string ns(live.Find("metadata")->GetString("namespace"));
+    std::vector<std::string> scope;
+    if (!ns.empty()) {
+      if (namespaces.insert(ns).second) {
+        f.KubectlOk({"create", "namespace", ns});
+      }
+      scope = {"-n", ns};
+    }
+    auto apply = scope;
+    apply.insert(apply.begin(), {"apply", "--server-side", "--field-manager=argocd-controller"});
+    apply.insert(apply.end(), {"-f", dir + pair.config});
+    f.KubectlOk(apply);
+    auto get = scope;
+    get.insert(get.begin(), "get");
+    get.insert(get.end(), {"-f", dir + pair.config});
+    const Value produced = f.GetJson(get);
+    std::vector<std::string> diffs;
+    live_diff::DiffValues(live_diff::Comparable(produced), live_diff::Comparable(live), "", diffs);
+    std::set<std::string> actual;
+    std::string all;
+    for (const std::string& d : diffs) {
+      actual.insert(d.substr(0, d.find(':')));
+      all += "\n  " + d;
+    }
+    INFO("differences:" << all);
+    CHECK(actual == pair.expected);
+  }
 }
 
 }  // namespace plumbline::testing

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <random>
 
 #include "plumbline/hashing/json.h"
@@ -245,18 +246,18 @@ std::string ObjectName(const Value& obj) {
 }  // namespace
 
 Response Api::Get(const Request& request, const Route& route) {
-  const Value* obj = store_.Get(route.type, route.namespace_, route.name);
+  const StoredObject* obj = store_.Find(route.type, route.namespace_, route.name);
   if (obj == nullptr) {
     return NotFound(*route.type, route.name);
   }
   Response r;
   if (WantsTable(request.accept)) {
     r.content_type = kTableContentType;
-    r.body = hashing::ToJson(TableFor(*route.type, {std::make_shared<const Value>(*obj)}, true,
+    r.body = hashing::ToJson(TableFor(*route.type, {obj->value}, true,
                                       std::to_string(store_.resource_version()), Now()));
     return r;
   }
-  r.body = hashing::ToJson(*obj);
+  r.body = *obj->json;
   return r;
 }
 
@@ -272,6 +273,8 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
   }
   const ResourceType* type = route.type;
   const std::string ns = route.namespace_;
+  // Without selectors an object matches by its namespace alone (no need to look inside).
+  const bool any_selector = !selector->empty() || !fields->empty();
   auto matches = [selector = *selector, fields = *fields, ns](const Value& obj) {
     if (!ns.empty() && ObjectNamespace(obj) != ns) {
       return false;
@@ -292,17 +295,29 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
       stream->timeout_ms = std::strtoull(t.c_str(), nullptr, 10) * 1000;
     }
     auto first_table = std::make_shared<bool>(true);
-    auto encode = [this, type, table, first_table](std::string_view event_type, const Value& obj) {
-      std::string line = "{\"type\":\"";
+    // One event line. Plain JSON events reuse the object's stored JSON; Table events need the
+    // tree (`object`, parsed from `json` when null).
+    auto encode = [this, type, table, first_table](std::string_view event_type,
+                                                   const std::shared_ptr<const Value>& object,
+                                                   const std::string& json) {
+      std::string line;
+      line.reserve(json.size() + 32);
+      line += "{\"type\":\"";
       line += event_type;
       line += "\",\"object\":";
       if (table) {
+        std::shared_ptr<const Value> obj = object;
+        if (!obj) {
+          auto parsed = hashing::ParseJson(json);
+          obj = std::make_shared<const Value>(parsed ? std::move(*parsed) : Value::MakeObject());
+        }
         hashing::AppendJson(
-            line, TableFor(*type, {std::make_shared<const Value>(obj)}, *first_table,
-                           std::string(obj.Find("metadata")->GetString("resourceVersion")), Now()));
+            line,
+            TableFor(*type, {obj}, *first_table,
+                     std::string(obj->Find("metadata")->GetString("resourceVersion")), Now()));
         *first_table = false;
       } else {
-        hashing::AppendJson(line, obj);
+        line += json;
       }
       line += "}\n";
       return line;
@@ -331,11 +346,13 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
     }
     if (replay_current) {
       start = store_.resource_version();
-      for (const auto& obj : store_.List(type, ns)) {
-        if (matches(*obj)) {
-          stream->Push(encode("ADDED", *obj));
-        }
-      }
+      store_.Scan(type, ns, "", "",
+                  [&](const std::string&, const std::string&, const StoredObject& obj) {
+                    if (!any_selector || matches(*obj.value)) {
+                      stream->Push(encode("ADDED", obj.value, *obj.json));
+                    }
+                    return true;
+                  });
       if (send_initial && bookmarks) {
         stream->Push(R"({"type":"BOOKMARK","object":{"kind":")" + type->kind +
                      R"(","apiVersion":")" + type->ApiVersion() +
@@ -344,9 +361,17 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
       }
     } else {
       for (const auto& e : store_.EventsAfter(start)) {
-        if (e.resource == type && matches(*e.object)) {
-          stream->Push(encode(EventTypeName(e.type), *e.object));
+        if (e.resource != type || (!ns.empty() && e.namespace_ != ns)) {
+          continue;
         }
+        std::shared_ptr<const Value> obj = e.object;
+        if (any_selector) {
+          obj = ObjectOf(e);
+          if (!matches(*obj)) {
+            continue;
+          }
+        }
+        stream->Push(encode(EventTypeName(e.type), obj, *e.json));
       }
     }
     std::weak_ptr<WatchStream> weak = stream;
@@ -355,7 +380,7 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
       if (!s || s->closed || e.resource != type || !matches(*e.object)) {
         return;
       }
-      s->Push(encode(EventTypeName(e.type), *e.object));
+      s->Push(encode(EventTypeName(e.type), e.object, *e.json));
     });
     stream->cancel = [this, id] { store_.Unsubscribe(id); };
     if (bookmarks) {
@@ -386,6 +411,7 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
   }
   std::string after_ns;
   std::string after_name;
+  std::optional<std::uint64_t> known_remaining;
   if (const std::string token = QueryGet(q, "continue"); !token.empty()) {
     auto decoded = DecodeContinue(token);
     if (!decoded) {
@@ -403,41 +429,52 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
     list_rv = decoded->rv;
     after_ns = decoded->ns;
     after_name = decoded->name;
+    known_remaining = decoded->remaining;
   }
   std::uint64_t limit = 0;
   if (const std::string l = QueryGet(q, "limit"); !l.empty()) {
     limit = std::strtoull(l.c_str(), nullptr, 10);
   }
-  std::vector<std::shared_ptr<const Value>> items;
+  // One pass from the continue key: the page, then a count of what remains (objects created
+  // after the list's snapshot are left out of both). Later pages take the count from the token
+  // and only look one object past the page, so a full paginated LIST stays linear.
+  std::vector<const StoredObject*> items;
+  std::string last_ns;
+  std::string last_name;
   std::string next_token;
   std::uint64_t remaining = 0;
-  for (const auto& obj : store_.List(type, ns)) {
-    if (!after_name.empty()) {
-      const std::string ons = ObjectNamespace(*obj);
-      const std::string oname = ObjectName(*obj);
-      if (std::tie(ons, oname) <= std::tie(after_ns, after_name)) {
-        continue;
-      }
-    }
-    if (!matches(*obj)) {
-      continue;
-    }
-    if (store_.CreatedAt(type, ObjectNamespace(*obj), ObjectName(*obj)) > list_rv) {
-      continue;  // created after the snapshot this list (or its first page) reads
-    }
-    if (limit > 0 && items.size() == limit) {
-      ++remaining;
-      continue;
-    }
-    items.push_back(obj);
+  store_.Scan(type, ns, after_ns, after_name,
+              [&](const std::string& ons, const std::string& oname, const StoredObject& obj) {
+                if (obj.created_rv > list_rv || (any_selector && !matches(*obj.value))) {
+                  return true;
+                }
+                if (limit > 0 && items.size() == limit) {
+                  ++remaining;
+                  return !known_remaining.has_value();
+                }
+                items.push_back(&obj);
+                last_ns = ons;
+                last_name = oname;
+                return true;
+              });
+  if (remaining > 0 && known_remaining.has_value()) {
+    // The first page's count less what this page returned; objects deleted since the snapshot
+    // are still counted, as etcd counts its snapshot.
+    remaining = std::max<std::uint64_t>(
+        1, *known_remaining > items.size() ? *known_remaining - items.size() : 0);
   }
   if (remaining > 0 && !items.empty()) {
-    next_token = EncodeContinue(list_rv, ObjectNamespace(*items.back()), ObjectName(*items.back()));
+    next_token = EncodeContinue(list_rv, last_ns, last_name, remaining);
   }
   Response r;
   if (WantsTable(request.accept)) {
     r.content_type = kTableContentType;
-    Value table = TableFor(*type, items, true, std::to_string(list_rv), Now());
+    std::vector<std::shared_ptr<const Value>> objects;
+    objects.reserve(items.size());
+    for (const StoredObject* obj : items) {
+      objects.push_back(obj->value);
+    }
+    Value table = TableFor(*type, objects, true, std::to_string(list_rv), Now());
     if (!next_token.empty()) {
       table.Find("metadata")->Set("continue", Value::String(next_token));
       table.Find("metadata")->Set("remainingItemCount", Value::Uint(remaining));
@@ -452,11 +489,16 @@ Response Api::List(const Request& request, const Route& route, WatchStreamPtr* w
         ",\"continue\":\"" + next_token + "\",\"remainingItemCount\":" + std::to_string(remaining);
   }
   body += "},\"items\":[";
+  std::size_t size = body.size() + 2;
+  for (const StoredObject* obj : items) {
+    size += obj->json->size() + 1;
+  }
+  body.reserve(size);
   for (std::size_t k = 0; k < items.size(); ++k) {
     if (k > 0) {
       body += ',';
     }
-    hashing::AppendJson(body, *items[k]);
+    body += *items[k]->json;
   }
   body += "]}";
   r.body = std::move(body);
@@ -494,6 +536,41 @@ Result<Value> DecodeBody(const Request& request) {
   return v;
 }
 
+// a == b but for metadata.resourceVersion, without copying either.
+bool SameButResourceVersion(const Value& a, const Value& b) {
+  if (!a.is_object() || !b.is_object() || a.members().size() != b.members().size()) {
+    return a == b;
+  }
+  for (const auto& [k, v] : a.members()) {
+    const Value* o = b.Find(k);
+    if (o == nullptr) {
+      return false;
+    }
+    if (k != "metadata" || !v.is_object() || !o->is_object()) {
+      if (!(v == *o)) {
+        return false;
+      }
+      continue;
+    }
+    std::size_t compared = 0;
+    for (const auto& [mk, mv] : v.members()) {
+      if (mk == "resourceVersion") {
+        continue;
+      }
+      const Value* om = o->Find(mk);
+      if (om == nullptr || !(mv == *om)) {
+        return false;
+      }
+      ++compared;
+    }
+    const std::size_t other = o->members().size() - (o->Find("resourceVersion") != nullptr ? 1 : 0);
+    if (compared != other) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool SpecChanged(const Value& a, const Value& b) {
   // Everything but metadata and status counts as spec for generation.
   for (const auto& [k, v] : a.members()) {
@@ -520,7 +597,10 @@ Response Api::Create(const Request& request, const Route& route) {
   if (!body) {
     return ErrorResponse(body.error());
   }
-  Value obj = std::move(*body);
+  return CreateObject(request, route, std::move(*body));
+}
+
+Response Api::CreateObject(const Request& request, const Route& route, Value obj) {
   if (!obj.is_object()) {
     return BadRequest("the object must be a JSON object");
   }
@@ -628,16 +708,14 @@ Response Api::Commit(const Request& request, const Route& route, const Value* ol
                  type.ApiVersion(), Now(), type.group, type.kind);
   }
   // A write that changes nothing keeps the resourceVersion and emits no event.
-  if (!created && old_obj != nullptr) {
-    Value candidate = obj;
-    candidate.Find("metadata")
-        ->Set("resourceVersion", *old_obj->Find("metadata")->Find("resourceVersion"));
-    if (candidate == *old_obj) {
-      Response r;
-      r.status = 200;
-      r.body = hashing::ToJson(*old_obj);
-      return r;
+  if (!created && old_obj != nullptr && SameButResourceVersion(obj, *old_obj)) {
+    Response r;
+    r.status = 200;
+    if (!request.discard_body) {
+      const StoredObject* current = store_.Find(route.type, route.namespace_, route.name);
+      r.body = current != nullptr ? *current->json : hashing::ToJson(*old_obj);
     }
+    return r;
   }
   if (IsDryRun(ParseQueryOf(request.target))) {
     Response r;
@@ -672,14 +750,17 @@ Response Api::Commit(const Request& request, const Route& route, const Value* ol
     status.Set("storedVersions", std::move(stored));
     obj.Set("status", std::move(status));
   }
-  auto stored = store_.Put(route.type, route.namespace_, route.name, std::move(obj),
-                           created ? EventType::kAdded : EventType::kModified);
-  if (created) {
-    AfterCreate(route.type, *stored);
-  }
+  const StoredObject& stored = store_.Put(route.type, route.namespace_, route.name, std::move(obj),
+                                          created ? EventType::kAdded : EventType::kModified);
   Response r;
   r.status = ok_status;
-  r.body = hashing::ToJson(*stored);
+  if (!request.discard_body) {
+    r.body = *stored.json;
+  }
+  if (created) {
+    const std::shared_ptr<const Value> value = stored.value;  // AfterCreate may add objects
+    AfterCreate(route.type, *value);
+  }
   return r;
 }
 
@@ -728,12 +809,12 @@ Status Api::Load(const Value& object, const std::string& manager) {
   request.target = "/?fieldManager=" + manager;
   request.user_agent = manager;
   request.content_type = "application/json";
-  request.body = hashing::ToJson(object);
+  request.discard_body = true;
   Route route;
   route.type = type;
   route.kind = Route::Kind::kResource;
   route.query = ParseQueryOf(request.target);
-  Response r = Create(request, route);
+  Response r = CreateObject(request, route, object);
   if (r.status >= 300) {
     return MakeError(ErrorCode::kInvalidArgument, r.body);
   }
@@ -894,10 +975,10 @@ Response Api::Patch(const Request& request, const Route& route) {
   if (mf_rewritten) {
     // Count the rewrite as a change even if nothing else changed (kubectl-wire.md 7.11).
     Route target = route;
-    auto stored_obj =
+    const StoredObject& stored_obj =
         store_.Put(route.type, route.namespace_, route.name, std::move(obj), EventType::kModified);
     Response r;
-    r.body = hashing::ToJson(*stored_obj);
+    r.body = *stored_obj.json;
     return r;
   }
   return Commit(request, route, &old_copy, std::move(obj), false, false, route.subresource, 200);
@@ -1055,23 +1136,44 @@ void Api::ChurnTick(std::uint64_t elapsed_ms) {
     churn_debt_ = 0;
     return;
   }
-  churn_debt_ += static_cast<double>(churn_rate_) * static_cast<double>(elapsed_ms) / 1000.0;
-  std::vector<std::pair<const ResourceType*, std::shared_ptr<const Value>>> candidates;
-  for (const auto& t : registry_.All()) {
-    if (t->group == "apps" && t->status_subresource) {
-      for (const auto& obj : store_.List(t.get(), "")) {
-        candidates.emplace_back(t.get(), obj);
+  // A controller that falls behind does not catch up later: at most 100 ms of writes are owed,
+  // and one tick writes for at most 20 ms so that watch streams are flushed in between.
+  const double rate = static_cast<double>(churn_rate_);
+  churn_debt_ = std::min(churn_debt_ + rate * static_cast<double>(elapsed_ms) / 1000.0,
+                         std::max(1.0, rate / 10.0));
+  const auto tick_end = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  std::size_t misses = 0;
+  while (churn_debt_ >= 1.0) {
+    if (churn_cursor_ >= churn_targets_.size()) {
+      // A new round over the workloads as they are now.
+      churn_targets_.clear();
+      churn_cursor_ = 0;
+      for (const auto& t : registry_.All()) {
+        if (t->group == "apps" && t->status_subresource) {
+          store_.Scan(t.get(), "", "", "",
+                      [&](const std::string& ns, const std::string& name, const StoredObject&) {
+                        churn_targets_.push_back(ChurnTarget{t.get(), ns, name});
+                        return true;
+                      });
+        }
+      }
+      if (churn_targets_.empty()) {
+        churn_debt_ = 0;
+        return;
       }
     }
-  }
-  if (candidates.empty()) {
-    churn_debt_ = 0;
-    return;
-  }
-  while (churn_debt_ >= 1.0) {
+    const ChurnTarget& target = churn_targets_[churn_cursor_++];
+    const StoredObject* stored = store_.Find(target.type, target.namespace_, target.name);
+    if (stored == nullptr) {
+      if (++misses > churn_targets_.size()) {
+        churn_debt_ = 0;  // every target is gone
+      }
+      continue;
+    }
     churn_debt_ -= 1.0;
-    const auto& [type, obj] = candidates[churn_cursor_++ % candidates.size()];
-    Value updated = *obj;
+    // Keeps the old version alive through Commit, which replaces it in the store.
+    const std::shared_ptr<const Value> old_obj = stored->value;
+    Value updated = *old_obj;
     Value& status = updated.Find("status") != nullptr && updated.Find("status")->is_object()
                         ? *updated.Find("status")
                         : updated.Set("status", Value::MakeObject());
@@ -1086,13 +1188,14 @@ void Api::ChurnTick(std::uint64_t elapsed_ms) {
       status.Set("observedGeneration", *g);
     }
     // The part that changes on every write, as a controller's heartbeat does.
+    const std::string now = Now();
     Value condition = Value::MakeObject();
     condition.Set("type", Value::String("Available"));
     condition.Set("status", Value::String("True"));
     condition.Set("reason", Value::String("MinimumReplicasAvailable"));
     condition.Set("message", Value::String("Deployment has minimum availability."));
-    condition.Set("lastUpdateTime", Value::String(Now()));
-    condition.Set("lastTransitionTime", Value::String(Now()));
+    condition.Set("lastUpdateTime", Value::String(now));
+    condition.Set("lastTransitionTime", Value::String(now));
     condition.Set("churn", Value::Uint(store_.resource_version()));
     Value conditions = Value::MakeArray();
     conditions.items().push_back(std::move(condition));
@@ -1101,14 +1204,17 @@ void Api::ChurnTick(std::uint64_t elapsed_ms) {
     request.method = "PUT";
     request.target = "/?fieldManager=kube-controller-manager";
     request.user_agent = "kube-controller-manager/v1.32.0";
+    request.discard_body = true;
     Route route;
-    route.type = type;
+    route.type = target.type;
     route.kind = Route::Kind::kResource;
-    route.namespace_ = ObjectNamespace(*obj);
-    route.name = ObjectName(*obj);
+    route.namespace_ = target.namespace_;
+    route.name = target.name;
     route.subresource = "status";
-    const Value old_copy = *obj;
-    (void)Commit(request, route, &old_copy, std::move(updated), false, false, "status", 200);
+    (void)Commit(request, route, old_obj.get(), std::move(updated), false, false, "status", 200);
+    if (std::chrono::steady_clock::now() >= tick_end) {
+      break;
+    }
   }
 }
 

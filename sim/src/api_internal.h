@@ -5,6 +5,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,8 +80,12 @@ struct ContinueToken {
   std::uint64_t rv = 0;
   std::string ns;
   std::string name;
+  // Matching objects after the last one returned, counted at the list's snapshot by the first
+  // page (absent in tokens of older kube-sim versions: the page counts them again).
+  std::optional<std::uint64_t> remaining;
 };
-std::string EncodeContinue(std::uint64_t rv, const std::string& ns, const std::string& name);
+std::string EncodeContinue(std::uint64_t rv, const std::string& ns, const std::string& name,
+                           std::uint64_t remaining);
 Result<ContinueToken> DecodeContinue(const std::string& token);
 
 }  // namespace plumbline::sim

@@ -421,8 +421,10 @@ bool MatchesFields(const FieldSelector& selector, const Value& object) {
 // ---------------------------------------------------------------------------------------------
 // Continue tokens: base64url-free hex of "rv\x1fns\x1fname" keeps them opaque and URL-safe.
 
-std::string EncodeContinue(std::uint64_t rv, const std::string& ns, const std::string& name) {
-  const std::string raw = std::to_string(rv) + '\x1f' + ns + '\x1f' + name;
+std::string EncodeContinue(std::uint64_t rv, const std::string& ns, const std::string& name,
+                           std::uint64_t remaining) {
+  const std::string raw =
+      std::to_string(rv) + '\x1f' + ns + '\x1f' + name + '\x1f' + std::to_string(remaining);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (char ch : raw) {
@@ -455,7 +457,11 @@ Result<ContinueToken> DecodeContinue(const std::string& token) {
   ContinueToken t;
   t.rv = std::strtoull(raw.substr(0, a).c_str(), nullptr, 10);
   t.ns = raw.substr(a + 1, b - a - 1);
-  t.name = raw.substr(b + 1);
+  const auto c = raw.find('\x1f', b + 1);
+  t.name = raw.substr(b + 1, c == std::string::npos ? std::string::npos : c - b - 1);
+  if (c != std::string::npos) {
+    t.remaining = std::strtoull(raw.c_str() + c + 1, nullptr, 10);
+  }
   return t;
 }
 

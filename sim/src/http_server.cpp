@@ -84,7 +84,11 @@ class HttpServer::Impl {
     asio::steady_timer tick(io_);
     auto last = Clock::now();
     while (acceptor_.is_open()) {
-      tick.expires_after(std::chrono::milliseconds(api_.churn_rate() > 0 ? 10 : 100));
+      // Behind its rate, churn goes on at once (after the other handlers queued meanwhile);
+      // ChurnTick bounds each slice, so watches and requests are served in between.
+      tick.expires_after(std::chrono::milliseconds(api_.churn_behind()     ? 0
+                                                   : api_.churn_rate() > 0 ? 10
+                                                                           : 100));
       auto [ec] = co_await tick.async_wait(kUseAwaitable);
       if (ec) {
         co_return;

@@ -860,6 +860,38 @@ std::string PrintManager(const ApplyConflict& c, std::string_view api_version) {
   return out;
 }
 
+// A copy of `object` for comparing a write through `subresource`: without managedFields and
+// without the root member FilterFor drops anyway (status for the main resource, spec for
+// /status), which for status-only writes skips copying and walking the whole pod template.
+Value ComparableCopy(const Value& object, std::string_view subresource) {
+  if (!object.is_object()) {
+    return object;
+  }
+  const std::string_view dropped = subresource.empty()       ? "status"
+                                   : subresource == "status" ? "spec"
+                                                             : "";
+  Value out = Value::MakeObject();
+  out.members().reserve(object.members().size());
+  for (const auto& [key, value] : object.members()) {
+    if (key == dropped) {
+      continue;
+    }
+    if (key == "metadata" && value.is_object()) {
+      Value meta = Value::MakeObject();
+      meta.members().reserve(value.members().size());
+      for (const auto& [mk, mv] : value.members()) {
+        if (mk != "managedFields") {
+          meta.members().emplace_back(mk, mv);
+        }
+      }
+      out.members().emplace_back(key, std::move(meta));
+      continue;
+    }
+    out.members().emplace_back(key, value);
+  }
+  return out;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -899,10 +931,9 @@ void RecordUpdate(Value& new_obj, const Value* old_obj, std::string_view manager
   }
 
   const KindSchema schema(group, kind);
-  Value lhs = old_obj != nullptr ? *old_obj : ZeroObject(schema);
-  Value rhs = new_obj;
+  Value lhs = old_obj != nullptr ? ComparableCopy(*old_obj, subresource) : ZeroObject(schema);
+  Value rhs = ComparableCopy(new_obj, subresource);
   EraseManagedFields(lhs);
-  EraseManagedFields(rhs);
   const Comparison cmp = FilterFor(CompareObjects(&lhs, &rhs, group, kind), subresource);
   const FieldSet changed = cmp.modified.Union(cmp.added);
 

@@ -27,6 +27,7 @@ struct Request {
   std::string content_type;
   std::string user_agent;
   std::string body;
+  bool discard_body = false;  // internal writers (load, churn): no response body on success
 };
 
 struct Response {
@@ -98,6 +99,8 @@ class Api {
   // kube-controller-manager through the status subresource.
   void ChurnTick(std::uint64_t elapsed_ms);
   std::uint64_t churn_rate() const { return churn_rate_; }
+  // True when the last ChurnTick ended with writes still owed (kube-sim is at its limit).
+  bool churn_behind() const { return churn_rate_ > 0 && churn_debt_ >= 1.0; }
   // Closes every open watch (control endpoint and SIGTERM).
   void DropWatches();
   Store& store() { return store_; }
@@ -111,6 +114,7 @@ class Api {
   Response Get(const Request& request, const Route& route);
   Response List(const Request& request, const Route& route, WatchStreamPtr* watch);
   Response Create(const Request& request, const Route& route);
+  Response CreateObject(const Request& request, const Route& route, hashing::Value obj);
   Response Update(const Request& request, const Route& route);
   Response Patch(const Request& request, const Route& route);
   Response Delete(const Request& request, const Route& route);
@@ -136,6 +140,13 @@ class Api {
   std::uint32_t next_node_port_ = 0;
   std::uint64_t churn_rate_ = 0;  // status updates per second
   double churn_debt_ = 0;
+  // The workloads one round of churn visits, rebuilt when a round ends.
+  struct ChurnTarget {
+    const ResourceType* type;
+    std::string namespace_;
+    std::string name;
+  };
+  std::vector<ChurnTarget> churn_targets_;
   std::size_t churn_cursor_ = 0;
   std::uint64_t seed_;
 };

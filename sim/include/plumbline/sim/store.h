@@ -24,7 +24,20 @@ struct StoreEvent {
   std::uint64_t resource_version;
   const ResourceType* resource;
   std::string namespace_;
-  std::shared_ptr<const hashing::Value> object;  // the object as stored after the change
+  // The object as stored after the change. Null for events read back from the history, which
+  // keeps only `json` so that superseded versions do not hold their trees (ObjectOf parses).
+  std::shared_ptr<const hashing::Value> object;
+  std::shared_ptr<const std::string> json;  // `object` as compact JSON, serialized once
+};
+// The event's object: `object` when present, else `json` parsed.
+std::shared_ptr<const hashing::Value> ObjectOf(const StoreEvent& e);
+
+// One stored object: the tree (for patches, selectors, tables), its JSON (for GET, LIST and
+// watch events, serialized once per write), and the resourceVersion that created it.
+struct StoredObject {
+  std::shared_ptr<const hashing::Value> value;
+  std::shared_ptr<const std::string> json;
+  std::uint64_t created_rv = 0;
 };
 
 class Store {
@@ -37,19 +50,23 @@ class Store {
 
   const hashing::Value* Get(const ResourceType* type, const std::string& ns,
                             const std::string& name) const;
+  const StoredObject* Find(const ResourceType* type, const std::string& ns,
+                           const std::string& name) const;
   // Objects of a type, in namespace `ns` ("" = all), in name order (namespace, then name).
   std::vector<std::shared_ptr<const hashing::Value>> List(const ResourceType* type,
                                                           const std::string& ns) const;
+  // Visits the objects of a type in `ns` ("" = all) in (namespace, name) order, starting after
+  // (after_ns, after_name) when after_name is not empty, until `visit` returns false. `visit`
+  // must not change the store.
+  using Visitor = std::function<bool(const std::string& ns, const std::string& name,
+                                     const StoredObject& object)>;
+  void Scan(const ResourceType* type, const std::string& ns, const std::string& after_ns,
+            const std::string& after_name, const Visitor& visit) const;
   std::size_t Count() const { return count_; }
-  // The resourceVersion that created the object (0 if absent): pages of a LIST continue from
-  // the first page's snapshot by leaving out objects created after it.
-  std::uint64_t CreatedAt(const ResourceType* type, const std::string& ns,
-                          const std::string& name) const;
 
   // Stores the object (metadata.resourceVersion is set here) and records the event.
-  std::shared_ptr<const hashing::Value> Put(const ResourceType* type, const std::string& ns,
-                                            const std::string& name, hashing::Value object,
-                                            EventType event);
+  const StoredObject& Put(const ResourceType* type, const std::string& ns, const std::string& name,
+                          hashing::Value object, EventType event);
   // Removes the object; `last` is the final state sent with DELETED (its resourceVersion is
   // set to the deletion's).
   void Remove(const ResourceType* type, const std::string& ns, const std::string& name,
@@ -57,7 +74,7 @@ class Store {
   // Drops all of one type (a CRD deleted).
   void RemoveType(const ResourceType* type);
 
-  // Events with resource_version > after, oldest first.
+  // Events with resource_version > after, oldest first (with `object` null: see StoreEvent).
   std::vector<StoreEvent> EventsAfter(std::uint64_t after) const;
   // Forgets history up to now: watches from older versions get 410.
   void Compact();
@@ -70,8 +87,7 @@ class Store {
   using Key = std::pair<std::string, std::string>;  // namespace, name
   void Record(StoreEvent e);
 
-  std::map<const ResourceType*, std::map<Key, std::shared_ptr<const hashing::Value>>> objects_;
-  std::map<const ResourceType*, std::map<Key, std::uint64_t>> created_;
+  std::map<const ResourceType*, std::map<Key, StoredObject>> objects_;
   std::deque<StoreEvent> history_;
   std::size_t history_limit_;
   std::uint64_t rv_ = 1000;

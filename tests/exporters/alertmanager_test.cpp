@@ -271,7 +271,7 @@ TEST_CASE("Alertmanager: a real Alertmanager shows the drift and its resolution"
   REQUIRE(RunUntil(
       io, [&] { return CountDriftAlerts(io, **client, &drift_kind) == 1; }, 8000ms));
   CHECK(drift_kind == "modified");
-  CHECK(telemetry.sent["alertmanager"] >= 1);
+  CHECK(RunUntil(io, [&] { return telemetry.sent["alertmanager"] >= 1; }));
 
   (*sink)->Publish(MakeEvent("r1", EventType::kResolved));
   REQUIRE(RunUntil(

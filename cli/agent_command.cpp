@@ -129,14 +129,6 @@ int AgentCommand(const std::vector<std::string>& argv) {
   render::HmacSecretHasher hasher(*key);
   config.agent.hmac_key_id = render::KeyId(*key);
 
-  agent::ClusterConfigOptions cluster_options;
-  cluster_options.kubeconfig = config.kubeconfig;
-  cluster_options.context = config.context;
-  auto cluster = agent::LoadClusterConfig(cluster_options);
-  if (!cluster) {
-    return Fail("agent: " + cluster.error().message);
-  }
-
   exporters::MetricsOptions metrics_options;
   metrics_options.version = PLUMBLINE_VERSION;
   metrics_options.per_resource_series = config.per_resource_series;
@@ -159,6 +151,14 @@ int AgentCommand(const std::vector<std::string>& argv) {
   std::vector<EventSink*> sinks;
   for (auto& sink : *owned_sinks) {
     sinks.push_back(sink.get());
+  }
+
+  agent::ClusterConfigOptions cluster_options;
+  cluster_options.kubeconfig = config.kubeconfig;
+  cluster_options.context = config.context;
+  auto cluster = agent::LoadClusterConfig(cluster_options);
+  if (!cluster) {
+    return Fail("agent: " + cluster.error().message);
   }
 
   agent::Agent agent(io, config.agent, std::move(*cluster), *policy, hasher, sinks, telemetry);

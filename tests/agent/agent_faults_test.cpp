@@ -24,10 +24,11 @@ const char* kImage = "registry.example.com/shop/web:1.4.2";
 std::string Describe(const std::vector<Value>& events) {
   std::string out;
   for (const auto& e : events) {
-    out += e.GetString("type") + " " + e.Find("resource")->GetString("kind") + "/" +
-           e.Find("resource")->GetString("name") +
-           " rv=" + e.Find("resource")->GetString("resourceVersion") + " id=" + e.GetString("id") +
-           "\n";
+    const Value* r = e.Find("resource");
+    out += std::string(e.GetString("type")) + " " + std::string(r->GetString("kind")) + "/" +
+           std::string(r->GetString("name")) +
+           " rv=" + std::string(r->GetString("resourceVersion")) +
+           " id=" + std::string(e.GetString("id")) + "\n";
   }
   return out;
 }
@@ -36,7 +37,7 @@ std::string Describe(const std::vector<Value>& events) {
 void CheckUniqueIds(const std::vector<Value>& events) {
   std::set<std::string> ids;
   for (const auto& e : events) {
-    CHECK(ids.insert(e.GetString("id")).second);
+    CHECK(ids.insert(std::string(e.GetString("id"))).second);
   }
 }
 

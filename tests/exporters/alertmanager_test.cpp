@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include <boost/asio/co_spawn.hpp>
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <signal.h>

@@ -7,7 +7,11 @@
 #include <string>
 #include <utility>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <catch2/catch.hpp>
 #include <unistd.h>
@@ -19,6 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace ssl = boost::asio::ssl;
+namespace http = boost::beast::http;
 using namespace plumbline::testing;
 
 asio::awaitable<void> Fetch(HttpSender* sender, HttpRequest request,

@@ -10,18 +10,13 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "plumbline/common/drift_event.h"
 #include "plumbline/common/telemetry.h"
@@ -30,7 +25,6 @@ namespace plumbline::testing {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
 using namespace std::chrono_literals;
 
 struct ReceivedRequest {
@@ -56,10 +50,8 @@ struct Reply {
 // Records every request; answers the scripted replies first, then `default_reply`.
 class TestReceiver {
  public:
-  explicit TestReceiver(asio::io_context& io, std::uint16_t port = 0) : io_(io), acceptor_(io) {
-    Open(port);
-  }
-  ~TestReceiver() { SetDown(true); }
+  explicit TestReceiver(asio::io_context& io, std::uint16_t port = 0);
+  ~TestReceiver();
   TestReceiver(const TestReceiver&) = delete;
   TestReceiver& operator=(const TestReceiver&) = delete;
 
@@ -70,20 +62,7 @@ class TestReceiver {
 
   // Down: the port refuses connections and open connections are closed. Up: listens again on
   // the same port.
-  void SetDown(bool down) {
-    if (down) {
-      beast::error_code ec;
-      acceptor_.close(ec);
-      for (auto& weak : sessions_) {
-        if (auto s = weak.lock()) {
-          s->socket().close(ec);
-        }
-      }
-      sessions_.clear();
-    } else if (!acceptor_.is_open()) {
-      Open(port_);
-    }
-  }
+  void SetDown(bool down);
 
   void Script(std::vector<Reply> replies) {
     for (auto& r : replies) {
@@ -106,76 +85,9 @@ class TestReceiver {
   }
 
  private:
-  void Open(std::uint16_t port) {
-    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    asio::co_spawn(io_, Accept(this), [](const std::exception_ptr&) {});  // ends when closed
-  }
-
-  static asio::awaitable<void> Accept(TestReceiver* self) {
-    for (;;) {
-      auto [ec, socket] =
-          co_await self->acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (ec) {
-        co_return;
-      }
-      ++self->connections_;
-      auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-      self->sessions_.push_back(stream);
-      asio::co_spawn(self->io_, Serve(self, stream), [](const std::exception_ptr&) {});
-    }
-  }
-
-  static asio::awaitable<void> Serve(TestReceiver* self, std::shared_ptr<beast::tcp_stream> s) {
-    beast::flat_buffer buffer;
-    for (;;) {
-      http::request<http::string_body> req;
-      auto [ec, n] =
-          co_await http::async_read(*s, buffer, req, asio::as_tuple(asio::use_awaitable));
-      (void)n;
-      if (ec) {
-        co_return;
-      }
-      ReceivedRequest r;
-      r.method = std::string(req.method_string());
-      r.target = std::string(req.target());
-      for (const auto& f : req) {
-        std::string name(f.name_string());
-        for (auto& c : name) {
-          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
-        r.headers[name] = std::string(f.value());
-      }
-      r.body = req.body();
-      r.at = std::chrono::steady_clock::now();
-      if (self->on_request) {
-        self->on_request(r);
-      }
-      Reply reply = self->default_reply;
-      if (!self->script_.empty()) {
-        reply = self->script_.front();
-        self->script_.pop_front();
-      }
-      r.status = reply.status;
-      self->requests.push_back(std::move(r));
-      http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
-      if (!reply.retry_after.empty()) {
-        res.set(http::field::retry_after, reply.retry_after);
-      }
-      res.body() = reply.body;
-      res.keep_alive(req.keep_alive());
-      res.prepare_payload();
-      auto [wec, wn] = co_await http::async_write(*s, res, asio::as_tuple(asio::use_awaitable));
-      (void)wn;
-      if (wec || !req.keep_alive()) {
-        co_return;
-      }
-    }
-  }
+  void Open(std::uint16_t port);
+  static asio::awaitable<void> Accept(TestReceiver* self);
+  static asio::awaitable<void> Serve(TestReceiver* self, std::shared_ptr<beast::tcp_stream> s);
 
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
@@ -186,18 +98,8 @@ class TestReceiver {
 };
 
 // Runs the io_context until `done()` or the timeout; returns done().
-inline bool RunUntil(asio::io_context& io, const std::function<bool()>& done,
-                     std::chrono::milliseconds timeout = 5000ms) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
-    io.run_for(5ms);
-    if (io.stopped()) {
-      io.restart();
-      std::this_thread::sleep_for(1ms);
-    }
-  }
-  return done();
-}
+bool RunUntil(asio::io_context& io, const std::function<bool()>& done,
+              std::chrono::milliseconds timeout = 5000ms);
 
 inline void RunFor(asio::io_context& io, std::chrono::milliseconds d) {
   RunUntil(

@@ -373,15 +373,43 @@ Result<AgentConfig> ParseAgentConfig(Value doc, const std::string& where) {
     if (!le->is_object()) {
       return KeyError(where, "leaderElection", "must be a map");
     }
-    PLUMBLINE_RETURN_IF_ERROR(
-        CheckKeys(*le, {"enabled", "leaseName", "leaseNamespace"}, where, "leaderElection."));
+    PLUMBLINE_RETURN_IF_ERROR(CheckKeys(*le,
+                                        {"enabled", "leaseName", "leaseNamespace", "identity",
+                                         "leaseDuration", "renewDeadline", "retryPeriod"},
+                                        where, "leaderElection."));
+    auto& election = c.agent.leader_election;
     auto enabled = GetBool(*le, "enabled", false, where, "leaderElection.enabled");
     if (!enabled) {
       return enabled.error();
     }
-    if (*enabled) {
-      return KeyError(where, "leaderElection.enabled",
-                      "leader election is not implemented yet; run one replica");
+    election.enabled = *enabled;
+    for (auto [name, field] : {std::pair{"leaseName", &election.lease_name},
+                               std::pair{"leaseNamespace", &election.lease_namespace},
+                               std::pair{"identity", &election.identity}}) {
+      if (le->Find(name) == nullptr) {
+        continue;
+      }
+      auto text = GetString(*le, name, where, std::string("leaderElection.") + name);
+      if (!text) {
+        return text.error();
+      }
+      *field = *text;
+    }
+    for (auto [name, field] : {std::pair{"leaseDuration", &election.lease_duration},
+                               std::pair{"renewDeadline", &election.renew_deadline},
+                               std::pair{"retryPeriod", &election.retry_period}}) {
+      if (const Value* v = le->Find(name); v != nullptr) {
+        auto d = ParseDuration(*v, "config " + where + ": leaderElection." + name);
+        if (!d) {
+          return d.error();
+        }
+        *field = *d;
+      }
+    }
+    if (election.enabled) {
+      if (Status st = agent::ValidateLeaderElection(election); !st) {
+        return KeyError(where, "leaderElection", st.error().message);
+      }
     }
   }
   return c;

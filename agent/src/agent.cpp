@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>  // before Asio (asio#944)
 
@@ -22,6 +23,8 @@
 #include "plumbline/render/process.h"
 #include "plumbline/render/targets.h"
 
+#include "standby_buffer.h"
+
 namespace plumbline::agent {
 
 namespace asio = boost::asio;
@@ -30,6 +33,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
+// Events a standby holds at most (the window is two lease durations; a burst beyond this
+// loses the oldest, which the old leader delivered long before it stopped renewing).
+constexpr std::size_t kStandbyCapacity = 10'000;
 
 spdlog::logger& Log() {
   static const std::shared_ptr<spdlog::logger> logger = [] {
@@ -177,6 +183,9 @@ class Agent::Impl {
   }
 
   Status Start() {
+    if (options_.leader_election.enabled) {
+      PLUMBLINE_RETURN_IF_ERROR(ValidateLeaderElection(options_.leader_election));
+    }
     auto bundle = LoadBundle();
     if (!bundle) {
       return bundle.error();
@@ -191,6 +200,14 @@ class Agent::Impl {
     }
     status_port_ = *port;
     Log().info("msg=\"status endpoint\" address={} port={}", options_.status_address, *port);
+    if (options_.leader_election.enabled) {
+      elector_ = std::make_unique<LeaderElector>(
+          client_, options_.leader_election, [this](bool leading) { OnLeadership(leading); },
+          telemetry_);
+      standby_.emplace(2 * options_.leader_election.lease_duration, kStandbyCapacity);
+      asio::co_spawn(io_, elector_->Run(),
+                     [](std::exception_ptr e) { LogLoopEnd("leader election", e); });
+    }
     asio::co_spawn(io_, Run(), [](std::exception_ptr e) { LogLoopEnd("main", e); });
     return Status::Ok();
   }
@@ -205,6 +222,9 @@ class Agent::Impl {
     }
     stopping_ = true;
     Log().info("msg=\"stopping\"");
+    if (elector_) {
+      elector_->Stop();  // releases the Lease, so that the standby takes over at once
+    }
     poll_timer_.cancel();
     retry_timer_.cancel();
     for (auto& [key, w] : watches_) {
@@ -305,8 +325,29 @@ class Agent::Impl {
   void Publish(std::shared_ptr<const DriftEvent> event) {
     Log().debug("msg=\"event\" type={} resource={} id={}", EventTypeName(event->type),
                 ResourceKey(event->resource), event->id);
+    if (elector_ && !elector_->leading()) {
+      standby_->Hold(std::move(event), std::chrono::steady_clock::now());
+      return;
+    }
+    Deliver(event);
+  }
+
+  void Deliver(const std::shared_ptr<const DriftEvent>& event) {
     for (EventSink* sink : sinks_) {
       sink->Publish(event);
+    }
+  }
+
+  // Taking over: deliver what this replica saw while on standby and the old leader may have
+  // missed (receivers drop the repeats by event id).
+  void OnLeadership(bool leading) {
+    if (!leading || stopping_) {
+      return;
+    }
+    auto held = standby_->Take(std::chrono::steady_clock::now());
+    Log().info("msg=\"leading: delivering\" heldEvents={}", held.size());
+    for (const auto& event : held) {
+      Deliver(event);
     }
   }
 
@@ -477,6 +518,8 @@ class Agent::Impl {
   const hashing::Policy& policy_;
   const hashing::SecretHasher& hasher_;
   std::vector<EventSink*> sinks_;
+  std::unique_ptr<LeaderElector> elector_;  // when leader election is on
+  std::optional<StandbyBuffer> standby_;    // events seen while not leading
   Telemetry& telemetry_;
   ApiClient client_;
   Discovery discovery_;

@@ -214,6 +214,11 @@ class ApiClient::Impl {
   asio::awaitable<Result<ApiResponse>> Request(std::string target, RequestOptions o,
                                                LineHandler* handler) {
     const auto started = std::chrono::steady_clock::now();
+    if (o.method != "GET" && !IsLeaseTarget(o.method, target)) {
+      // The read-only promise, enforced where every request passes.
+      co_return MakeError(ErrorCode::kInvalidArgument,
+                          "refusing " + o.method + " " + target + ": the agent only reads");
+    }
     CancelScope scope(o.canceller);
     if (scope.cancelled()) {
       co_return Cancelled();
@@ -268,8 +273,10 @@ class ApiClient::Impl {
                                             started));
       }
       Result<ApiResponse> r = std::move(*exchanged);
-      if (!r && reused && !response_started && !scope.cancelled() && stale_retries < 3) {
-        // The server closed an idle keep-alive connection: GET is idempotent, try a fresh one.
+      if (!r && reused && !response_started && !scope.cancelled() && stale_retries < 3 &&
+          o.method != "POST") {
+        // The server closed an idle keep-alive connection: GET and PUT are idempotent, try a
+        // fresh one.
         ++stale_retries;
         conn->Close();
         continue;
@@ -475,7 +482,13 @@ class ApiClient::Impl {
     *keep = false;
     CancelScope scope(o.canceller);
     scope.Set([conn] { conn->Close(); });
-    http::request<http::empty_body> req{http::verb::get, config_.base_path + target, 11};
+    http::request<http::string_body> req{http::string_to_verb(o.method), config_.base_path + target,
+                                         11};
+    if (!o.body.empty()) {
+      req.set(http::field::content_type, "application/json");
+      req.body() = std::move(o.body);
+      req.prepare_payload();
+    }
     req.set(http::field::host, host_header_);
     req.set(http::field::user_agent, options_.user_agent);
     req.set(http::field::accept, o.accept);
@@ -497,7 +510,7 @@ class ApiClient::Impl {
     }
     if (wec) {
       co_return MakeError(ErrorCode::kUnavailable,
-                          "GET " + target + " on " + Where() + ": write: " + wec.message());
+                          o.method + " " + target + " on " + Where() + ": write: " + wec.message());
     }
     if (handler == nullptr) {
       http::response_parser<http::string_body> parser;
@@ -510,12 +523,12 @@ class ApiClient::Impl {
       }
       if (rec == http::error::body_limit) {
         co_return MakeError(ErrorCode::kLimitExceeded,
-                            "GET " + target + ": response body larger than " +
+                            o.method + " " + target + ": response body larger than " +
                                 std::to_string(options_.max_body_bytes) + " bytes");
       }
       if (rec) {
-        co_return MakeError(ErrorCode::kUnavailable,
-                            "GET " + target + " on " + Where() + ": read: " + rec.message());
+        co_return MakeError(ErrorCode::kUnavailable, o.method + " " + target + " on " + Where() +
+                                                         ": read: " + rec.message());
       }
       auto msg = parser.release();
       ApiResponse r;
@@ -539,7 +552,7 @@ class ApiClient::Impl {
     }
     if (hec) {
       co_return MakeError(ErrorCode::kUnavailable,
-                          "GET " + target + " on " + Where() + ": read: " + hec.message());
+                          o.method + " " + target + " on " + Where() + ": read: " + hec.message());
     }
     ApiResponse r;
     r.status = static_cast<int>(parser.get().result_int());
@@ -572,7 +585,7 @@ class ApiClient::Impl {
         const bool timed_out = ec == beast::error::timeout;
         co_return MakeError(
             ErrorCode::kUnavailable,
-            "GET " + target + " on " + Where() + ": " +
+            o.method + " " + target + " on " + Where() + ": " +
                 (timed_out ? std::string("no data for ") + std::to_string(o.timeout.count()) + " ms"
                            : "read: " + ec.message()));
       }
@@ -588,7 +601,7 @@ class ApiClient::Impl {
       } else {
         if (r.body.size() + got > kMaxErrorBody) {
           co_return MakeError(ErrorCode::kLimitExceeded,
-                              "GET " + target + ": error response larger than 1 MiB");
+                              o.method + " " + target + ": error response larger than 1 MiB");
         }
         r.body.append(chunk.data(), got);
       }
@@ -623,6 +636,37 @@ ApiClient::ApiClient(asio::any_io_executor executor, ClusterConfig config, ApiCl
                                    telemetry)) {}
 
 ApiClient::~ApiClient() = default;
+
+bool IsLeaseTarget(std::string_view method, std::string_view target) {
+  constexpr std::string_view kPrefix = "/apis/coordination.k8s.io/v1/namespaces/";
+  if (!target.starts_with(kPrefix) || target.find('?') != std::string_view::npos) {
+    return false;
+  }
+  target.remove_prefix(kPrefix.size());
+  const auto slash = target.find('/');
+  if (slash == 0 || slash == std::string_view::npos) {
+    return false;
+  }
+  const std::string_view rest = target.substr(slash);
+  if (method == "POST") {
+    return rest == "/leases";
+  }
+  if (method == "PUT") {
+    return rest.starts_with("/leases/") && rest.size() > 8 &&
+           rest.find('/', 8) == std::string_view::npos;
+  }
+  return false;
+}
+
+Awaitable<Result<ApiResponse>> ApiClient::WriteLease(std::string method, std::string target,
+                                                     std::string body, RequestOptions options) {
+  options.method = std::move(method);
+  options.body = std::move(body);
+  if (options.verb == "get") {
+    options.verb = options.method == "POST" ? "create" : "update";
+  }
+  return impl_->Request(std::move(target), std::move(options), nullptr);
+}
 
 Awaitable<Result<ApiResponse>> ApiClient::Get(std::string target, RequestOptions options) {
   return impl_->Request(std::move(target), std::move(options), nullptr);

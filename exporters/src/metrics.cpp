@@ -135,6 +135,9 @@ struct PrometheusTelemetry::Families {
         watch_synced(Build(prometheus::BuildGauge(), r, "plumbline_watch_synced",
                            "1 when the watch of a resource has completed its initial list and "
                            "is following changes.")),
+        leader(Build(prometheus::BuildGauge(), r, "plumbline_leader",
+                     "With leader election: 1 while this replica holds the Lease and delivers "
+                     "events, 0 on standby.")),
         delivery_sent(Build(prometheus::BuildCounter(), r, "plumbline_delivery_events_sent_total",
                             "Events delivered, by sink.")),
         delivery_successes(Build(prometheus::BuildCounter(), r,
@@ -172,6 +175,7 @@ struct PrometheusTelemetry::Families {
   Family<Gauge>& watch_last_bookmark;
   Family<Gauge>& watch_last_activity;
   Family<Gauge>& watch_synced;
+  Family<Gauge>& leader;
   Family<Counter>& delivery_sent;
   Family<Counter>& delivery_successes;
   Family<Counter>& delivery_failures;
@@ -515,6 +519,10 @@ void PrometheusTelemetry::WatchBookmark(std::string_view resource, double unix_s
     }
     watch.last_activity->Set(unix_seconds);
   }
+}
+
+void PrometheusTelemetry::LeaderStatus(bool leading) {
+  families_->leader.Add({}).Set(leading ? 1 : 0);
 }
 
 void PrometheusTelemetry::WatchSynced(std::string_view resource, bool synced) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -113,6 +114,9 @@ Spool::~Spool() {
     (void)Sync();
     ::close(active_fd_);
   }
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);  // releases the flock
+  }
 }
 
 Result<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options, Telemetry& telemetry,
@@ -146,6 +150,19 @@ Status Spool::Load() {
   fs::create_directories(options_.dir, ec);
   if (ec) {
     return MakeError(ErrorCode::kIo, "spool: create " + options_.dir + ": " + ec.message());
+  }
+  // One writer per folder: two agents appending to the same segments would corrupt each other
+  // (two replicas on a shared volume, or a second agent started by mistake). The kernel drops
+  // the lock when the process dies, SIGKILL included.
+  const std::string lock_path = options_.dir + "/lock";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) {
+    return MakeError(ErrorCode::kIo, "spool: open " + lock_path + ": " + std::strerror(errno));
+  }
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return MakeError(ErrorCode::kIo, "spool: " + options_.dir +
+                                         " is in use by another process (each agent needs its "
+                                         "own spool folder)");
   }
   std::string ack;
   if (ReadFile(options_.dir + "/ack", ack)) {

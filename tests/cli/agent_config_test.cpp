@@ -47,6 +47,21 @@ TEST_CASE("agent config: wrong types and durations are named", "[cli][agent-conf
                     "targets.pollInterval");
 }
 
+TEST_CASE("agent config: leader election settings are checked", "[cli][agent-config]") {
+  CliSandbox sb;
+  ExpectConfigError(
+      RunAgentWithConfig(sb, "targets: {source: x}\nleaderElection: {enabled: true, lease: a}\n"),
+      "leaderElection.lease: unknown key");
+  ExpectConfigError(RunAgentWithConfig(sb,
+                                       "targets: {source: x}\nleaderElection: "
+                                       "{enabled: true, leaseDuration: 5s, renewDeadline: 8s}\n"),
+                    "the lease duration must exceed the renew deadline");
+  ExpectConfigError(RunAgentWithConfig(sb,
+                                       "targets: {source: x}\nleaderElection: "
+                                       "{enabled: true, retryPeriod: later}\n"),
+                    "leaderElection.retryPeriod");
+}
+
 TEST_CASE("agent config: ${ENV} substitution, and a missing variable", "[cli][agent-config]") {
   CliSandbox sb;
   ExpectConfigError(

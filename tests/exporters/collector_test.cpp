@@ -130,6 +130,9 @@ TEST_CASE("Collector: an outage across a restart loses nothing and repeats nothi
     CHECK((*sink)->pending() == 30);
     Finish(io, **sink);
   }
+  // The closed sink's coroutines end (and free its spool, with the folder's lock) once the
+  // io_context has run them out: at most the close timeout (300 ms).
+  RunFor(io, 400ms);
   receiver.SetDown(false);
   const std::size_t before = receiver.requests.size();
   auto sink = CollectorSink::Create(io, FastOptions(receiver, dir.path), telemetry);

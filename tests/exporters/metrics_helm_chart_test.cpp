@@ -235,6 +235,9 @@ TEST_CASE("Helm chart: RBAC grants get list watch only", "[helm]") {
     const auto granted = CheckRbac(r, /*leader_election=*/true);
     CHECK(granted.count("applications") == 1);  // extraRules get read verbs only
     CheckRestrictedPod(r, 2);
+    // The spool locks its folder: each replica gets its own.
+    CHECK(r.text.find("--spool-dir=/var/lib/plumbline/spool/$(POD_NAME)") != std::string::npos);
+    CHECK(r.text.find("leaderElection:") != std::string::npos);
   }
   SECTION("verbs in values are refused by the values schema") {
     const ProcessResult r = RunHelm(sandbox, helm,

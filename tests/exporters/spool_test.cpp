@@ -96,6 +96,22 @@ TEST_CASE("Spool: append, peek, ack, and a restart resumes after the cursor",
   CHECK(telemetry.errors.empty());
 }
 
+TEST_CASE("Spool: one process per folder", "[exporters][spool]") {
+  TempDir dir;
+  RecordingTelemetry telemetry;
+  {
+    auto first = OpenSpool(dir.path, telemetry);
+    SpoolOptions options;
+    options.dir = dir.path;
+    auto second = Spool::Open(options, telemetry, "collector");
+    REQUIRE_FALSE(second);
+    CHECK(second.error().message.find("in use by another process") != std::string::npos);
+    REQUIRE(first->Append(Rec(1)));
+  }
+  auto again = OpenSpool(dir.path, telemetry);  // the lock went with the first
+  CHECK(again->pending() == 1);
+}
+
 TEST_CASE("Spool: max_bytes in a batch, at least one record", "[exporters][spool]") {
   TempDir dir;
   RecordingTelemetry telemetry;

@@ -71,6 +71,17 @@ class AgentProcess {
     return exit_status_;
   }
 
+  // SIGKILL: no shutdown, no Lease release, no spool flush (a crash or an OOM kill).
+  void Kill() {
+    if (pid_ <= 0) {
+      return;
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    exit_status_ = 128 + SIGKILL;
+  }
+
   // True while the process runs.
   bool Running() {
     if (pid_ <= 0) {

@@ -19,6 +19,7 @@
 #include "plumbline/agent/api_client.h"
 #include "plumbline/agent/detector.h"
 #include "plumbline/agent/kube_config.h"
+#include "plumbline/agent/leader_elector.h"
 #include "plumbline/agent/status_server.h"
 #include "plumbline/common/event_sink.h"
 #include "plumbline/common/result.h"
@@ -43,6 +44,9 @@ struct AgentOptions {
   // Kinds watched in orphan-scope namespaces (besides the target kinds), as "Kind" or
   // "Kind.group"; empty: the built-in list (docs/configuration.md).
   std::vector<std::string> orphan_kinds;
+  // Two replicas: both watch and detect; only the Lease holder delivers to the sinks. A standby
+  // keeps its events of the last two lease durations and delivers them when it takes over.
+  LeaderElectionOptions leader_election;
 };
 
 class Agent {

@@ -1,5 +1,6 @@
 // ApiClient: the agent's HTTP/1.1 client for the Kubernetes API server. GET only (the agent is
-// read-only; its RBAC is get/list/watch). Keeps a small pool of keep-alive connections, speaks
+// read-only; its RBAC is get/list/watch), with one exception enforced here: WriteLease, for the
+// optional leader election. Keeps a small pool of keep-alive connections, speaks
 // TLS through OpenSSL (cluster CA verified, SNI, host name or IP checked unless
 // insecure-skip-tls-verify), authenticates with a bearer token or client certificate from the
 // CredentialProvider (re-reading/re-running after a 401), paces requests with a client-side
@@ -92,7 +93,14 @@ struct RequestOptions {
   // 0: ApiClientOptions::request_timeout for Get; for Stream, the longest silence allowed
   // between two reads (0: none beyond the server's own timeout).
   std::chrono::milliseconds timeout{0};
+  // Set by WriteLease only: the HTTP method and the JSON body.
+  std::string method = "GET";
+  std::string body;
 };
+
+// True for the targets WriteLease accepts: /apis/coordination.k8s.io/v1/namespaces/NS/leases
+// (POST) and .../leases/NAME (PUT), without a query.
+bool IsLeaseTarget(std::string_view method, std::string_view target);
 
 // Receives the lines of a streaming response (newline-delimited JSON).
 class LineHandler {
@@ -126,6 +134,12 @@ class ApiClient {
   // returned like Get, without calling the handler. `handler` must outlive the call.
   Awaitable<Result<ApiResponse>> Stream(std::string target, LineHandler* handler,
                                         RequestOptions options = {});
+
+  // POST (create) or PUT (update) of a coordination.k8s.io/v1 Lease with a JSON body, for
+  // leader election; any other method or target is refused (kInvalidArgument) without a
+  // request. Never retried on a stale connection unless PUT (idempotent with resourceVersion).
+  Awaitable<Result<ApiResponse>> WriteLease(std::string method, std::string target,
+                                            std::string body, RequestOptions options = {});
 
   // Closes the idle connections of the pool.
   void CloseIdle();

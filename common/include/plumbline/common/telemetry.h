@@ -49,6 +49,8 @@ class Telemetry {
   virtual void WatchEventReceived(std::string_view /*resource*/, double /*unix_seconds*/) {}
   virtual void WatchBookmark(std::string_view /*resource*/, double /*unix_seconds*/) {}
   virtual void WatchSynced(std::string_view /*resource*/, bool /*synced*/) {}
+  // Leader election (when enabled): this replica holds the Lease, or stands by.
+  virtual void LeaderStatus(bool /*leading*/) {}
 
   // ---- delivery (per sink) ----
   virtual void DeliverySent(std::string_view /*sink*/, std::uint64_t /*events*/) {}

@@ -77,6 +77,7 @@ class PrometheusTelemetry final : public Telemetry {
   void WatchEventReceived(std::string_view resource, double unix_seconds) override;
   void WatchBookmark(std::string_view resource, double unix_seconds) override;
   void WatchSynced(std::string_view resource, bool synced) override;
+  void LeaderStatus(bool leading) override;
   void DeliverySent(std::string_view sink, std::uint64_t events) override;
   void DeliveryFailed(std::string_view sink, std::string_view reason) override;
   void DeliveryRetried(std::string_view sink) override;

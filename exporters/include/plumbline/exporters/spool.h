@@ -106,6 +106,7 @@ class Spool {
   std::uint64_t ack_segment_ = 0;
   std::uint64_t ack_offset_ = 0;
   int active_fd_ = -1;
+  int lock_fd_ = -1;  // flock(LOCK_EX) on DIR/lock while open
   bool dirty_ = false;
 };
 

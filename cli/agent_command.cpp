@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "plumbline/agent/agent.h"
@@ -40,6 +41,11 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
 };
 
 void ConfigureLogging(const std::string& level) {
+  // Every log line on stderr: stdout may carry the event stream (--events-file -). spdlog's
+  // own default logger writes to stdout, so the delivery logger and the default are replaced.
+  if (!spdlog::get("delivery")) {
+    spdlog::set_default_logger(spdlog::stderr_logger_mt("delivery"));
+  }
   auto formatter =
       std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc, "\n");
   formatter->add_flag<JsonMessageFlag>('*').set_pattern(
@@ -51,10 +57,10 @@ void ConfigureLogging(const std::string& level) {
 }  // namespace
 
 int AgentCommand(const std::vector<std::string>& argv) {
-  auto args =
-      ParseArgs(argv, {"--targets", "-n", "--namespace", "--revision", "--kubeconfig", "--context",
-                       "--policy", "--cluster-name", "--events-file", "--config", "--metrics-addr",
-                       "--hmac-key-file", "--log-level", "--targets-poll-interval"});
+  auto args = ParseArgs(argv, {"--targets", "-n", "--namespace", "--revision", "--kubeconfig",
+                               "--context", "--policy", "--cluster-name", "--events-file",
+                               "--config", "--metrics-addr", "--hmac-key-file", "--log-level",
+                               "--targets-poll-interval", "--spool-dir", "--collector-url"});
   if (!args) {
     return Fail("agent: " + args.error().message);
   }

@@ -295,6 +295,65 @@ TEST_CASE("Helm chart: ServiceMonitor and PrometheusRule are gated on their CRDs
   CHECK(*rules[0]->Find("spec")->Find("groups") == *plain_groups);
 }
 
+// The chart and the agent agree: the agent container's arguments and the config file from the
+// chart's ConfigMap go through `plumbline agent`'s own checks (every flag known, every key
+// valid, the spool opened); it then stops at the first thing outside a pod lacks, the
+// in-cluster credentials, and says so.
+TEST_CASE("Helm chart: the agent accepts the chart's arguments and config", "[helm]") {
+  const std::string helm = HelmForTest();
+  if (helm.empty()) {
+    WARN("helm not found ($PLUMBLINE_HELM or PATH; scripts/test fetches it): chart test skipped");
+    return;
+  }
+  for (const char* values :
+       {"gitsync-values.yaml", "bundle-values.yaml", "leader-election-values.yaml"}) {
+    INFO(values);
+    CliSandbox sandbox;
+    const Rendered r = Template(sandbox, helm, values);
+    const auto maps = OfKind(r, "ConfigMap");
+    const Value* config = nullptr;
+    for (const Value* m : maps) {
+      if (const Value* data = m->Find("data"); data != nullptr && data->Find("config.yaml")) {
+        config = data->Find("config.yaml");
+      }
+    }
+    REQUIRE(config != nullptr);
+    WriteFileForTest(sandbox.dir() / "config.yaml", config->text());
+    const auto deployments = OfKind(r, "Deployment");
+    REQUIRE(deployments.size() == 1);
+    const Value* containers =
+        deployments[0]->Find("spec")->Find("template")->Find("spec")->Find("containers");
+    REQUIRE(containers != nullptr);
+    std::vector<std::string> args = {"agent"};
+    for (const Value& c : containers->items()) {
+      if (c.GetString("name") != "agent") {
+        continue;
+      }
+      for (const Value& a : c.Find("args")->items()) {
+        std::string arg = a.text();
+        // Paths of the pod, moved into the sandbox.
+        for (const auto& [from, to] :
+             {std::pair<std::string, std::string>{"/etc/plumbline/config.yaml",
+                                                  sandbox.Path("config.yaml")},
+              {"/var/lib/plumbline/spool/$(POD_NAME)", sandbox.Path("spool/pod-0")},
+              {"/var/lib/plumbline/spool", sandbox.Path("spool")},
+              {"0.0.0.0:", "127.0.0.1:"}}) {
+          if (auto at = arg.find(from); at != std::string::npos) {
+            arg.replace(at, from.size(), to);
+          }
+        }
+        args.push_back(arg);
+      }
+    }
+    REQUIRE(args.size() > 2);
+    const ProcessResult out = sandbox.Plumbline(args);
+    INFO(out.Describe());
+    CHECK(out.exit_code == 2);
+    CHECK(out.err.find("unknown") == std::string::npos);
+    CHECK(out.err.find("no cluster configured") != std::string::npos);
+  }
+}
+
 TEST_CASE("Helm chart: the rendered chart goes through plumbline render", "[helm]") {
   const std::string helm = HelmForTest();
   if (helm.empty()) {

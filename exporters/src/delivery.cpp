@@ -5,32 +5,6 @@
 
 namespace plumbline::exporters {
 
-bool GlobMatch(std::string_view pattern, std::string_view text) {
-  // Iterative matcher with one backtrack point: linear in practice, no recursion.
-  std::size_t p = 0;
-  std::size_t t = 0;
-  std::size_t star = std::string_view::npos;
-  std::size_t mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') {
-    ++p;
-  }
-  return p == pattern.size();
-}
-
 namespace {
 
 bool AnyMatch(const std::vector<std::string>& patterns, std::string_view text) {

@@ -14,6 +14,7 @@
 #include "cli/cli_support.h"
 #include "exporters/test_support.h"
 #include "support/agent_process.h"
+#include "support/free_port.h"
 #include "support/kube_sim.h"
 
 namespace plumbline::testing {
@@ -24,18 +25,6 @@ std::string ExampleDir(const std::string& relative) {
 }
 
 const char* kImage = "registry.example.com/shop/web:1.4.2";
-
-std::uint16_t FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Every event id the receiver accepted (a batch is a JSON array of CloudEvents).
 std::set<std::string> AcceptedIds(const TestReceiver& receiver) {
@@ -72,7 +61,8 @@ TEST_CASE("agent + collector: SIGKILL with events in the spool loses none", "[ag
   f.KubectlOk({"create", "namespace", "shop"});
   f.KubectlOk({"apply", "--server-side", "--field-manager=argocd-controller", "-n", "shop", "-f",
                ExampleDir("git")});
-  const std::uint16_t collector_port = FreePort();  // nothing listens yet: the collector is down
+  const std::uint16_t collector_port =
+      FreeLoopbackPort();  // nothing listens yet: the collector is down
   const std::string spool = f.box.Path("spool");
   const std::vector<std::string> args = {
       "--targets",

@@ -10,6 +10,7 @@
 
 #include "cli/cli_support.h"
 #include "support/agent_process.h"
+#include "support/free_port.h"
 #include "support/kube_sim.h"
 
 namespace plumbline::testing {
@@ -80,18 +81,6 @@ void ImageRoundTrip(Fixture& f, AgentProcess& agent, const std::string& image,
   CheckUniqueIds(events);
 }
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST_CASE("agent: dropped watches and a 410 storm lose and repeat nothing", "[agent][faults]") {
   Fixture f;
   ApplyApp(f);
@@ -141,7 +130,7 @@ TEST_CASE("agent: 429 and 503 with Retry-After are waited out", "[agent][faults]
 TEST_CASE("agent: a kube-sim restart with a fresh history", "[agent][faults]") {
   CliSandbox state_dir;
   const std::string state = state_dir.Path("state.json");
-  const std::string listen = "127.0.0.1:" + std::to_string(FreePort());
+  const std::string listen = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
   auto sim =
       std::make_unique<Fixture>(std::vector<std::string>{"--listen", listen, "--state", state});
   REQUIRE(sim->sim.url() == "http://" + listen);

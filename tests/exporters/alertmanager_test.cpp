@@ -19,6 +19,7 @@
 #include "plumbline/exporters/http_sender.h"
 
 #include "exporters/test_support.h"
+#include "support/free_port.h"
 
 extern char** environ;
 
@@ -173,12 +174,6 @@ std::optional<Result<HttpResponse>> Get(asio::io_context& io, HttpSender& sender
   return out;
 }
 
-std::uint16_t FreePort() {
-  asio::io_context io;
-  asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
 // The alerts named PlumblineDrift that Alertmanager lists (active or not yet processed).
 int CountDriftAlerts(asio::io_context& io, HttpSender& sender, std::string* drift_kind) {
   auto r = Get(io, sender, "/api/v2/alerts?filter=alertname%3D%22PlumblineDrift%22");
@@ -208,7 +203,7 @@ TEST_CASE("Alertmanager: a real Alertmanager shows the drift and its resolution"
   const std::string dir = mkdtemp(pattern.data());
   std::ofstream(dir + "/alertmanager.yml") << "route:\n  receiver: devnull\n"
                                               "receivers:\n  - name: devnull\n";
-  const std::uint16_t port = FreePort();
+  const std::uint16_t port = FreeLoopbackPort();
   const std::string listen = "127.0.0.1:" + std::to_string(port);
   std::vector<std::string> args = {kAlertmanager,
                                    "--config.file=" + dir + "/alertmanager.yml",

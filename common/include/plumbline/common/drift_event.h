@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "plumbline/common/text.h"
+
 namespace plumbline {
 
 inline constexpr std::string_view kEventSchemaVersion = "plumbline.dev/v1alpha1";
@@ -79,8 +81,5 @@ std::string ResourceKey(const EventResource& resource);
 
 // The event as one JSON object (no trailing newline), keys in a fixed order.
 std::string DriftEventToJson(const DriftEvent& event);
-
-// Appends `text` as a JSON string literal (quotes included, RFC 8259 escaping).
-void AppendJsonString(std::string& out, std::string_view text);
 
 }  // namespace plumbline

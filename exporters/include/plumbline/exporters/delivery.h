@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "plumbline/common/drift_event.h"
+#include "plumbline/common/text.h"
 
 namespace plumbline::exporters {
 
@@ -34,7 +35,7 @@ struct RouteOptions {
   std::vector<std::string> event_types;
 };
 
-bool GlobMatch(std::string_view pattern, std::string_view text);
+using ::plumbline::GlobMatch;  // common/text.h
 bool RouteMatches(const RouteOptions& route, const DriftEvent& event);
 
 // Retries of one delivery: the n-th retry waits min(max_backoff, initial_backoff * 2^(n-1)),

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "plumbline/common/result.h"
+#include "plumbline/common/text.h"
 #include "plumbline/hashing/schema_tables.h"
 #include "plumbline/hashing/value.h"
 
@@ -72,7 +73,6 @@ struct Policy {
 Result<Policy> ParsePolicy(const Value& doc);
 Result<Policy> MergePolicy(Policy base, const Value& doc);
 
-// Shell-style glob: `*` any run, `?` one character.
-bool GlobMatch(std::string_view pattern, std::string_view text);
+using ::plumbline::GlobMatch;  // common/text.h
 
 }  // namespace plumbline::hashing

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "plumbline/common/result.h"
+#include "plumbline/common/text.h"
 
 namespace plumbline::hashing {
 
@@ -82,8 +83,8 @@ class Value {
 // everything else in the shortest round-trip form of std::to_chars. 3, 3.0 and 3e0 all give "3".
 std::string CanonicalNumberText(double d);
 
-// Escapes s as a JSON string literal, including the quotes.
-void AppendJsonString(std::string& out, std::string_view s);
+// JSON string quoting lives in common/ (one implementation for every library).
+using ::plumbline::AppendJsonString;
 
 // RFC 6901: appends "/" and `token` with "~" and "/" escaped as "~0" and "~1".
 void AppendJsonPointerToken(std::string& pointer, std::string_view token);

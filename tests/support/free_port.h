@@ -5,11 +5,10 @@
 #include <cstdint>
 
 #include <arpa/inet.h>
+#include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <catch2/catch.hpp>
 
 namespace plumbline::testing {
 

@@ -1,4 +1,5 @@
 // `plumbline agent`: the wiring (STYLE.md §1: only main connects concrete sinks to the agent).
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -26,14 +27,112 @@
 namespace plumbline::cli {
 namespace {
 
-// Log lines are JSON objects: {"time":..,"level":..,"logger":..,"msg":"key=value ..."}.
+bool IsJsonNumber(std::string_view v) {
+  std::size_t i = v.starts_with('-') ? 1 : 0;
+  const std::size_t digits = i;
+  while (i < v.size() && v[i] >= '0' && v[i] <= '9') {
+    ++i;
+  }
+  if (i == digits || (v[digits] == '0' && i - digits > 1)) {
+    return false;
+  }
+  if (i < v.size() && v[i] == '.') {
+    const std::size_t fraction = ++i;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') {
+      ++i;
+    }
+    if (i == fraction) {
+      return false;
+    }
+  }
+  return i == v.size();
+}
+
+// The libraries log `key=value` pairs (STYLE.md §6; a value with spaces is "quoted", with \"
+// and \\ escapes). Each pair becomes a JSON member, numbers unquoted:
+// msg="targets loaded" resources=7 -> "msg":"targets loaded","resources":7. A payload that is
+// not all pairs is kept whole as "msg".
+std::string LogMembers(std::string_view payload) {
+  std::string out;
+  std::size_t i = 0;
+  bool first = true;
+  bool has_msg = false;
+  while (i < payload.size()) {
+    while (i < payload.size() && payload[i] == ' ') {
+      ++i;
+    }
+    if (i == payload.size()) {
+      break;
+    }
+    const std::size_t key_start = i;
+    while (i < payload.size() && (std::isalnum(static_cast<unsigned char>(payload[i])) ||
+                                  payload[i] == '_' || payload[i] == '.' || payload[i] == '-')) {
+      ++i;
+    }
+    if (i == key_start || i == payload.size() || payload[i] != '=') {
+      out.clear();
+      break;
+    }
+    const std::string_view key = payload.substr(key_start, i - key_start);
+    ++i;
+    std::string value;
+    bool quoted = false;
+    if (i < payload.size() && payload[i] == '"') {
+      quoted = true;
+      ++i;
+      bool closed = false;
+      while (i < payload.size()) {
+        const char c = payload[i++];
+        if (c == '\\' && i < payload.size()) {
+          value.push_back(payload[i++]);
+        } else if (c == '"') {
+          closed = true;
+          break;
+        } else {
+          value.push_back(c);
+        }
+      }
+      if (!closed || (i < payload.size() && payload[i] != ' ')) {
+        out.clear();
+        break;
+      }
+    } else {
+      const std::size_t end = std::min(payload.find(' ', i), payload.size());
+      value = payload.substr(i, end - i);
+      i = end;
+    }
+    if (!first) {
+      out.push_back(',');
+    }
+    first = false;
+    has_msg = has_msg || key == "msg";
+    AppendJsonString(out, key);
+    out.push_back(':');
+    if (!quoted && IsJsonNumber(value)) {
+      out += value;
+    } else {
+      AppendJsonString(out, value);
+    }
+  }
+  if (out.empty() || !has_msg) {
+    std::string whole = "\"msg\":";
+    AppendJsonString(whole, payload);
+    if (!out.empty()) {
+      whole += "," + out;  // pairs without a msg= of their own
+    }
+    return whole;
+  }
+  return out;
+}
+
+// Log lines are JSON objects: {"time":..,"level":..,"logger":..,"msg":..,"key":value,...}.
 class JsonMessageFlag : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
-    std::string escaped;
-    AppendJsonString(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
-    dest.append(escaped.data(), escaped.data() + escaped.size());
+    const std::string members =
+        LogMembers(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(members.data(), members.data() + members.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
     return std::make_unique<JsonMessageFlag>();
@@ -49,7 +148,7 @@ void ConfigureLogging(const std::string& level) {
   auto formatter =
       std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc, "\n");
   formatter->add_flag<JsonMessageFlag>('*').set_pattern(
-      R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":%*})");
+      R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n",%*})");
   spdlog::set_formatter(std::move(formatter));
   spdlog::set_level(spdlog::level::from_str(level));
 }

@@ -98,16 +98,37 @@ class AgentProcess {
 
   std::string Log() const { return ReadAll(log_path_); }
 
+  // The log's complete lines, each checked to be one JSON object with the agent's fields
+  // (time, level, logger, msg, then the message's own key/value members).
+  std::vector<Value> LogLines() const {
+    std::vector<Value> out;
+    std::istringstream in(Log());
+    std::string line;
+    while (std::getline(in, line)) {
+      if (in.eof()) {
+        break;  // a line still being written
+      }
+      Value v = ParseJsonForTest(line);
+      INFO("log line: " << line);
+      REQUIRE(v.is_object());
+      for (const char* field : {"time", "level", "logger", "msg"}) {
+        CHECK(v.Find(field) != nullptr);
+      }
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+
   // The status port, from the "status endpoint" log line.
   int WaitForPort(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline && Running()) {
-      const std::string log = Log();
-      const auto at = log.find("status endpoint");
-      if (at != std::string::npos) {
-        const auto p = log.find("port=", at);
-        if (p != std::string::npos) {
-          port_ = std::atoi(log.c_str() + p + 5);
+      for (const Value& line : LogLines()) {
+        if (line.GetString("msg") == "status endpoint") {
+          const Value* port = line.Find("port");
+          REQUIRE(port != nullptr);
+          REQUIRE(port->is_number());
+          port_ = std::atoi(port->text().c_str());
           return port_;
         }
       }

@@ -329,25 +329,44 @@ class LeaderElector::Impl {
   }
 
   // Gives the Lease up so that a standby takes it at its next attempt (client-go's
-  // ReleaseOnCancel): holder cleared, a one-second duration.
+  // ReleaseOnCancel): holder cleared, a one-second duration. A renewal cancelled by Stop() may
+  // still have reached the server and moved the resourceVersion on: a 409 reads the Lease
+  // again and, if this replica still holds it, releases that version.
   Awaitable<void> Release() {
     if (!observed_ || observed_->holder_identity != options_.identity) {
       co_return;
     }
-    LeaseRecord r = *observed_;
-    r.holder_identity.clear();
-    r.lease_duration_seconds = 1;
-    r.renew_time = NowMicroTime();
-    r.acquire_time = r.renew_time;
-    auto put = co_await client_.WriteLease(
-        "PUT", collection_ + "/" + options_.lease_name,
-        LeaseJson(r, options_.lease_name, options_.lease_namespace), Options("update"));
-    if (!put || put->status != 200) {
-      Warn("release", put);
-      co_return;
+    const std::string target = collection_ + "/" + options_.lease_name;
+    LeaseRecord current = *observed_;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      LeaseRecord r = current;
+      r.holder_identity.clear();
+      r.lease_duration_seconds = 1;
+      r.renew_time = NowMicroTime();
+      r.acquire_time = r.renew_time;
+      auto put = co_await client_.WriteLease(
+          "PUT", target, LeaseJson(r, options_.lease_name, options_.lease_namespace),
+          Options("update"));
+      if (put && put->status == 200) {
+        KubeLog().info("msg=\"released leadership\" lease={}/{}", options_.lease_namespace,
+                       options_.lease_name);
+        co_return;
+      }
+      if (!put || put->status != 409) {
+        Warn("release", put);
+        co_return;
+      }
+      auto got = co_await client_.Get(target, Options("get"));
+      if (!got || got->status != 200) {
+        Warn("release", got);
+        co_return;
+      }
+      auto fresh = ParseLease(got->body);
+      if (!fresh || fresh->holder_identity != options_.identity) {
+        co_return;  // unreadable, or no longer ours to release
+      }
+      current = *fresh;
     }
-    KubeLog().info("msg=\"released leadership\" lease={}/{}", options_.lease_namespace,
-                   options_.lease_name);
   }
 
   ApiClient& client_;

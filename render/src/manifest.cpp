@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "plumbline/hashing/json.h"
 #include "plumbline/render/yaml_reader.h"
@@ -30,6 +31,54 @@ bool LooksLikeJson(std::string_view text) {
     return c == '{' || c == '[';
   }
   return false;
+}
+
+// A YAML stream whose documents are all JSON ("---" lines between JSON texts, as generators
+// and `kubectl get -o json` pipelines write them): the chunks between the markers and the line
+// each starts on; nullopt when any chunk is not JSON (comments, YAML block style, "--- {..}").
+std::optional<std::vector<std::pair<std::string_view, int>>> SplitJsonDocuments(
+    std::string_view text) {
+  std::vector<std::pair<std::string_view, int>> chunks;
+  std::size_t chunk_start = 0;
+  int chunk_line = 1;
+  int line = 1;
+  std::size_t pos = 0;
+  bool saw_marker = false;
+  auto close_chunk = [&](std::size_t end) {
+    const std::string_view chunk = text.substr(chunk_start, end - chunk_start);
+    if (chunk.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      return true;  // an empty document (a leading "---")
+    }
+    if (!LooksLikeJson(chunk)) {
+      return false;
+    }
+    chunks.emplace_back(chunk, chunk_line);
+    return true;
+  };
+  while (pos <= text.size()) {
+    const std::size_t eol = std::min(text.find('\n', pos), text.size());
+    std::string_view content = text.substr(pos, eol - pos);
+    while (!content.empty() && (content.back() == ' ' || content.back() == '\r')) {
+      content.remove_suffix(1);
+    }
+    if (content == "---") {
+      saw_marker = true;
+      if (!close_chunk(pos)) {
+        return std::nullopt;
+      }
+      chunk_start = std::min(eol + 1, text.size());
+      chunk_line = line + 1;
+    }
+    if (eol == text.size()) {
+      break;
+    }
+    pos = eol + 1;
+    ++line;
+  }
+  if (!saw_marker || !close_chunk(text.size())) {
+    return std::nullopt;
+  }
+  return chunks;
 }
 
 bool IsListKind(const Value& doc) {
@@ -191,6 +240,20 @@ Result<std::vector<Manifest>> ReadManifestText(std::string_view text, const std:
     }
     for (Value& doc : *docs) {
       PLUMBLINE_RETURN_IF_ERROR(AddDocument(std::move(doc), label, 0, out, 0));
+    }
+    return out;
+  }
+  if (auto chunks = SplitJsonDocuments(text)) {
+    for (const auto& [chunk, first_line] : *chunks) {
+      auto docs = hashing::ParseJsonStream(chunk);
+      if (!docs) {
+        const std::size_t offset = JsonScanner(chunk).FirstError();
+        return At(label, first_line - 1 + (offset < chunk.size() ? LineOf(chunk, offset) : 1),
+                  docs.error().message);
+      }
+      for (Value& doc : *docs) {
+        PLUMBLINE_RETURN_IF_ERROR(AddDocument(std::move(doc), label, first_line, out, 0));
+      }
     }
     return out;
   }

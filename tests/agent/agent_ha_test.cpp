@@ -148,6 +148,7 @@ TEST_CASE("agent HA: a leader stopped with SIGTERM releases the Lease to the sta
                  "b");
   REQUIRE(b.WaitReady());
   REQUIRE(a.Stop() == 0);
+  INFO("a's log:\n" << a.Log().substr(0, 30000));
   CHECK(a.Log().find("released leadership") != std::string::npos);
   const auto stopped = Clock::now();
   REQUIRE(WaitForHolder(f, "agent-b", 10s));

@@ -14,6 +14,7 @@
 
 #include "plumbline/hashing/json.h"
 #include "plumbline/hashing/value.h"
+#include "plumbline/render/manifest.h"
 
 using plumbline::ErrorCode;
 using plumbline::hashing::ToJson;
@@ -639,4 +640,46 @@ TEST_CASE("JSON documents read as YAML give the same Value as the JSON parser", 
     ++compared;
   }
   CHECK(compared > 0);
+}
+
+TEST_CASE("A YAML stream of JSON documents reads as the YAML reader reads it", "[render]") {
+  const std::string stream =
+      "---\n"
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"k":"1e3"}})"
+      "\n---\n"
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"b"},)"
+      R"("spec":{"replicas":3,"template":{"spec":{"containers":[{"name":"c","image":"x"}]}}}})"
+      "\r\n---  \n\n"
+      R"({"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Secret",)"
+      R"("metadata":{"name":"s"}}]})"
+      "\n";
+  auto fast = plumbline::render::ReadManifestText(stream, "s.yaml");
+  REQUIRE(fast);
+  REQUIRE(fast->size() == 3);  // the List is unpacked
+  auto yaml = ParseYamlStream(stream);
+  REQUIRE(yaml);
+  REQUIRE(yaml->size() == 3);
+  CHECK((*fast)[0].object == (*yaml)[0].value);
+  CHECK((*fast)[1].object == (*yaml)[1].value);
+  CHECK((*fast)[2].object.GetString("kind") == "Secret");
+  CHECK((*fast)[1].line == 4);  // the line the document starts on
+
+  // A malformed JSON document names its own line in the file.
+  auto bad = plumbline::render::ReadManifestText(
+      "---\n{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+      "\"metadata\":{\"name\":\"a\"}}\n---\n{\"kind\": }\n",
+      "b.yaml");
+  REQUIRE_FALSE(bad);
+  INFO(bad.error().message);
+  CHECK(bad.error().message.rfind("b.yaml:4", 0) == 0);
+
+  // Anything else in the stream (a comment, block style) goes through the YAML reader.
+  auto mixed = plumbline::render::ReadManifestText(
+      "---\n# "
+      "generated\n{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\"}}\n"
+      "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n",
+      "m.yaml");
+  REQUIRE(mixed);
+  CHECK(mixed->size() == 2);
+  CHECK((*mixed)[1].line == 5);
 }

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include <openssl/sha.h>
 
 #include "plumbline/hashing/schema_tables.h"
 #include "plumbline/render/manifest.h"
+
+#include "parallel.h"
 
 namespace plumbline::render {
 using hashing::Value;
@@ -89,27 +92,39 @@ Result<Bundle> BuildBundle(const std::vector<RenderedSource>& sources,
   Bundle bundle;
   bundle.default_namespace = default_namespace;
   bundle.mask_key_id = mask_key_id;
-  std::map<std::string, BundleEntry> by_key;
+  // Preparing a target (normalize, digest, compile) is independent per object and most of a
+  // render's time: done on every core, then taken in document order so that errors and
+  // duplicates are reported as a sequential pass would.
+  std::vector<const Manifest*> manifests;
   for (const auto& source : sources) {
     bundle.sources.push_back(source.info);
     for (const auto& m : source.manifests) {
-      if (IsHookResource(m.object)) {
-        continue;
+      if (!IsHookResource(m.object)) {
+        manifests.push_back(&m);
       }
-      auto target = hashing::PrepareTarget(m.object, policy, hasher, default_namespace);
-      if (!target) {
-        return MakeError(target.error().code, m.file +
-                                                  (m.line > 0 ? ":" + std::to_string(m.line) : "") +
-                                                  ": " + target.error().message);
-      }
-      const std::string key = target->id.Key();
-      auto [it, inserted] = by_key.emplace(key, BundleEntry{std::move(*target), m.file});
-      if (!inserted) {
-        return MakeError(ErrorCode::kInvalidArgument,
-                         m.file + (m.line > 0 ? ":" + std::to_string(m.line) : "") +
-                             ": duplicate resource " + it->second.target.id.DisplayName() +
-                             " (also in " + it->second.file + ")");
-      }
+    }
+  }
+  std::vector<std::optional<Result<hashing::Target>>> prepared(manifests.size());
+  ParallelFor(manifests.size(), [&](std::size_t i) {
+    prepared[i].emplace(
+        hashing::PrepareTarget(manifests[i]->object, policy, hasher, default_namespace));
+  });
+  std::map<std::string, BundleEntry> by_key;
+  for (std::size_t i = 0; i < manifests.size(); ++i) {
+    const Manifest& m = *manifests[i];
+    auto& target = *prepared[i];
+    if (!target) {
+      return MakeError(target.error().code, m.file +
+                                                (m.line > 0 ? ":" + std::to_string(m.line) : "") +
+                                                ": " + target.error().message);
+    }
+    const std::string key = target->id.Key();
+    auto [it, inserted] = by_key.emplace(key, BundleEntry{std::move(*target), m.file});
+    if (!inserted) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       m.file + (m.line > 0 ? ":" + std::to_string(m.line) : "") +
+                           ": duplicate resource " + it->second.target.id.DisplayName() +
+                           " (also in " + it->second.file + ")");
     }
   }
   for (auto& [key, entry] : by_key) {

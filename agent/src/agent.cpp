@@ -325,9 +325,12 @@ class Agent::Impl {
   void Publish(std::shared_ptr<const DriftEvent> event) {
     Log().debug("msg=\"event\" type={} resource={} id={}", EventTypeName(event->type),
                 ResourceKey(event->resource), event->id);
-    if (elector_ && !elector_->leading()) {
-      standby_->Hold(std::move(event), std::chrono::steady_clock::now());
-      return;
+    if (elector_) {
+      standby_->Track(event);
+      if (!elector_->leading()) {
+        standby_->Hold(std::move(event), std::chrono::steady_clock::now());
+        return;
+      }
     }
     Deliver(event);
   }
@@ -338,14 +341,16 @@ class Agent::Impl {
     }
   }
 
-  // Taking over: deliver what this replica saw while on standby and the old leader may have
-  // missed (receivers drop the repeats by event id).
+  // Taking over: deliver the current drift of every resource (stateful sinks such as
+  // Alertmanager rebuild their state from it) and what this replica saw while on standby that
+  // the old leader may have missed; receivers drop the repeats by event id.
   void OnLeadership(bool leading) {
     if (!leading || stopping_) {
       return;
     }
     auto held = standby_->Take(std::chrono::steady_clock::now());
-    Log().info("msg=\"leading: delivering\" heldEvents={}", held.size());
+    Log().info("msg=\"leading: delivering\" events={} drifted={}", held.size(),
+               standby_->drifted());
     for (const auto& event : held) {
       Deliver(event);
     }

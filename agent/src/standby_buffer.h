@@ -1,7 +1,12 @@
-// StandbyBuffer: what a standby replica keeps of its own events so that, on taking over the
-// Lease, it delivers what the old leader may not have: every event of the last `window`
-// (at most `capacity` events). The old leader delivered most of them already; event ids are
-// deterministic, so receivers drop the repeats (docs/deployment.md, leader election).
+// StandbyBuffer: what a replica keeps of its own events so that, on taking over the Lease, it
+// delivers what the old leader may not have, and what stateful sinks need to rebuild their
+// state (Alertmanager re-sends an alert per drifted resource while it lasts):
+// - every event of the last `window`, at most `capacity` (changes the old leader may have
+//   missed while it was dying);
+// - the latest non-Resolved event of every resource that is drifted now, at most `capacity`
+//   resources (kept in every role, since a replica may lead, lose the Lease and lead again).
+// The old leader delivered most of these already; event ids are deterministic, so receivers
+// drop the repeats (docs/configuration.md, Leader election).
 //
 // Threading: the agent's io thread only.
 #pragma once
@@ -10,6 +15,9 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -24,6 +32,17 @@ class StandbyBuffer {
   StandbyBuffer(Clock::duration window, std::size_t capacity)
       : window_(window), capacity_(capacity) {}
 
+  // Every event the detector emits, in every role: keeps the drift state per resource.
+  void Track(const std::shared_ptr<const DriftEvent>& event) {
+    const std::string key = ResourceKey(event->resource);
+    if (event->type == EventType::kResolved) {
+      latest_.erase(key);
+    } else if (latest_.size() < capacity_ || latest_.count(key) != 0) {
+      latest_[key] = event;
+    }
+  }
+
+  // An event emitted while on standby (not delivered).
   void Hold(std::shared_ptr<const DriftEvent> event, Clock::time_point now) {
     Expire(now);
     if (held_.size() == capacity_) {
@@ -32,11 +51,21 @@ class StandbyBuffer {
     held_.emplace_back(now, std::move(event));
   }
 
-  // The events of the last window, oldest first; the buffer is empty afterwards.
+  // What to deliver on taking over: the current drift of every resource, then the events of
+  // the last window, oldest first, each id once. The window is empty afterwards.
   std::vector<std::shared_ptr<const DriftEvent>> Take(Clock::time_point now) {
     Expire(now);
+    std::set<std::string> ids;
+    for (const auto& [at, event] : held_) {
+      ids.insert(event->id);
+    }
     std::vector<std::shared_ptr<const DriftEvent>> out;
-    out.reserve(held_.size());
+    out.reserve(latest_.size() + held_.size());
+    for (const auto& [key, event] : latest_) {
+      if (ids.count(event->id) == 0) {
+        out.push_back(event);
+      }
+    }
     for (auto& [at, event] : held_) {
       out.push_back(std::move(event));
     }
@@ -44,7 +73,8 @@ class StandbyBuffer {
     return out;
   }
 
-  std::size_t size() const { return held_.size(); }
+  std::size_t held() const { return held_.size(); }
+  std::size_t drifted() const { return latest_.size(); }
 
  private:
   void Expire(Clock::time_point now) {
@@ -56,6 +86,7 @@ class StandbyBuffer {
   Clock::duration window_;
   std::size_t capacity_;
   std::deque<std::pair<Clock::time_point, std::shared_ptr<const DriftEvent>>> held_;
+  std::unordered_map<std::string, std::shared_ptr<const DriftEvent>> latest_;
 };
 
 }  // namespace plumbline::agent

@@ -103,22 +103,54 @@ TEST_CASE("a standby keeps the events of its window, oldest first", "[agent][lea
   auto event = [](std::string id) {
     auto e = std::make_shared<DriftEvent>();
     e->id = std::move(id);
+    e->type = EventType::kOrphan;
+    e->resource.name = e->id;  // one resource per event
     return std::shared_ptr<const DriftEvent>(std::move(e));
   };
   buffer.Hold(event("old"), t0);
   buffer.Hold(event("a"), t0 + 8s);
   buffer.Hold(event("b"), t0 + 9s);
   buffer.Hold(event("c"), t0 + 11s);  // "old" has left the window
-  CHECK(buffer.size() == 3);
+  CHECK(buffer.held() == 3);
   buffer.Hold(event("d"), t0 + 12s);  // the capacity drops the oldest ("a")
   const auto taken = buffer.Take(t0 + 12s);
   REQUIRE(taken.size() == 3);
   CHECK(taken[0]->id == "b");
   CHECK(taken[1]->id == "c");
   CHECK(taken[2]->id == "d");
-  CHECK(buffer.size() == 0);
+  CHECK(buffer.held() == 0);
   buffer.Hold(event("e"), t0);
   CHECK(buffer.Take(t0 + 11s).empty());  // expired by the time of the take-over
+}
+
+TEST_CASE("a new leader re-delivers the current drift of every resource", "[agent][lease]") {
+  using Clock = agent::StandbyBuffer::Clock;
+  agent::StandbyBuffer buffer(10s, 100);
+  auto event = [](std::string id, std::string name, EventType type) {
+    auto e = std::make_shared<DriftEvent>();
+    e->id = std::move(id);
+    e->type = type;
+    e->resource.kind = "Deployment";
+    e->resource.namespace_ = "shop";
+    e->resource.name = std::move(name);
+    return std::shared_ptr<const DriftEvent>(std::move(e));
+  };
+  // Long ago (outside any window): web drifted, then api drifted and was fixed.
+  buffer.Track(event("web-1", "web", EventType::kDrifted));
+  buffer.Track(event("api-1", "api", EventType::kDrifted));
+  buffer.Track(event("api-2", "api", EventType::kResolved));
+  CHECK(buffer.drifted() == 1);
+  // Just now, on standby: db went missing.
+  const auto now = Clock::now();
+  auto missing = event("db-1", "db", EventType::kMissing);
+  buffer.Track(missing);
+  buffer.Hold(missing, now);
+  const auto taken = buffer.Take(now + 1s);
+  REQUIRE(taken.size() == 2);  // web's drift (state), db's Missing (window), db once
+  CHECK(taken[0]->id == "web-1");
+  CHECK(taken[1]->id == "db-1");
+  // Taking does not forget the state: a later take-over delivers it again.
+  CHECK(buffer.Take(now + 20s).size() == 2);
 }
 
 TEST_CASE("two electors on one Lease: exactly one leads; a stop hands over", "[agent][lease]") {

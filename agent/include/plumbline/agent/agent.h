@@ -44,8 +44,9 @@ struct AgentOptions {
   // Kinds watched in orphan-scope namespaces (besides the target kinds), as "Kind" or
   // "Kind.group"; empty: the built-in list (docs/configuration.md).
   std::vector<std::string> orphan_kinds;
-  // Two replicas: both watch and detect; only the Lease holder delivers to the sinks. A standby
-  // keeps its events of the last two lease durations and delivers them when it takes over.
+  // Two replicas: both watch and detect; only the Lease holder delivers to the sinks. On taking
+  // over, a replica delivers the current drift of every resource and its events of the last two
+  // lease durations.
   LeaderElectionOptions leader_election;
 };
 
